@@ -16,7 +16,7 @@ export const ERROR_OPERATION_ABORTED = 995;
 export const ERROR_IO_PENDING = 997;
 export const ERROR_DEVICE_NOT_CONNECTED = 1167;
 
-export const WIN32_ERROR_NAMES: Readonly<Record<number, string>> = {
+export const WIN32_ERROR_NAMES: Record<number, string> = {
   [ERROR_SUCCESS]: 'ERROR_SUCCESS',
   [ERROR_FILE_NOT_FOUND]: 'ERROR_FILE_NOT_FOUND',
   [ERROR_INVALID_HANDLE]: 'ERROR_INVALID_HANDLE',
@@ -34,3 +34,11 @@ export const WIN32_ERROR_NAMES: Readonly<Record<number, string>> = {
 export function win32ErrorName(errno: number): string {
   return WIN32_ERROR_NAMES[errno] ?? `WIN32_ERROR_${errno}`;
 }
+
+/**
+ * STATUS_INVALID_DEVICE_STATE as Win32 sees it. Not named by the spec: it is the emulator's
+ * answer to a request made in the wrong state (a transfer before ACTIVATE or before Configured,
+ * a handshake with no setup packet waiting), the status a KMDF driver completes such requests with.
+ */
+export const ERROR_INVALID_DEVICE_STATE = 5023;
+WIN32_ERROR_NAMES[ERROR_INVALID_DEVICE_STATE] = 'ERROR_INVALID_DEVICE_STATE';
