@@ -74,7 +74,7 @@ export type BusEvent =
   | { type: 'configured'; configurationValue: number }
   | { type: 'unconfigured' }
   | { type: 'porttype'; portType: number }
-  | { type: 'bustearDown' }
+  | { type: 'busteardown' }
   | { type: 'setinterface'; interfaceNumber: number; alternateSetting: number }
   | { type: 'unknown'; code: number; raw: Uint8Array };
 

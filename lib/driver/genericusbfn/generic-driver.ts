@@ -1,0 +1,306 @@
+/**
+ * GenericUsbFnDriver: the UsbFnDriver seam implemented by marshalling each call into the exact
+ * lpInBuffer / lpOutBuffer bytes GenericUSBFn.sys takes (genericusbfn.md §2), over an IoctlDevice.
+ * On Windows the IoctlDevice is the koffi overlapped handle; in tests and on other platforms it
+ * is the emulator, so these bytes are exercised everywhere.
+ */
+import createDebug from 'debug';
+import * as IOCTL from '../../../native-defs/ioctl.js';
+import {
+  CodecError,
+  decodeClassInformationPacket,
+  decodeClassInformationPacketEx,
+  decodeInterfaceInfo,
+  encodeInterfaceInfoHeader,
+  encodePipeId,
+  encodeUsbString,
+  readInterfaceInfoSize,
+  type InterfaceInfoSizeMode,
+} from '../../../native-defs/codec.js';
+import { LAYOUT } from '../../../native-defs/structs.js';
+import { ERROR_GEN_FAILURE } from '../../../native-defs/win32-errors.js';
+import { ErrorCodes, UsbFnError, canceledError, isUsbFnError } from '../../errors.js';
+import type {
+  BusEvent, BusSpeed, ClassInfo, ClassInfoEx, InterfaceDescriptorSet, OpOptions, TransferInOptions, UsbFnDriver,
+} from '../driver.js';
+import { BusEventPump } from './bus-event-pump.js';
+import { busSpeedName, busSpeedValue, toClassInfo, toClassInfoEx } from './decode.js';
+import { ioctlFailure } from './errors.js';
+import type { IoctlDevice } from './ioctl-device.js';
+
+const debug = createDebug('usbfn:driver');
+
+export interface GenericUsbFnDriverOptions {
+  /** BUS_EVENT_NOTIFICATION requests kept pending (default 4). */
+  notificationDepth?: number;
+  /** Completed bus events held for a slow reader before notifications stop being re-issued (default 1024). */
+  eventQueueLimit?: number;
+  /** What USBFN_INTERFACE_INFO.Size counts, open in the spec (default 'payload': the descriptor bytes). */
+  interfaceInfoSizeMode?: InterfaceInfoSizeMode;
+  /** First output size tried for GET_INTERFACE_DESCRIPTOR_SET (default 256; it grows on ERROR_INSUFFICIENT_BUFFER). */
+  initialDescriptorSetBuffer?: number;
+}
+
+/** Largest USBFN_INTERFACE_INFO the driver can describe: the header plus a u16 Size. */
+const MAX_INTERFACE_INFO = LAYOUT.INTERFACE_INFO_SET_OFFSET + 0xffff;
+/** A USB string descriptor's bLength is one byte: 2 + 2·n ≤ 255. */
+const MAX_STRING_UNITS = 126;
+const DESCRIPTOR_SET_TRIES = 4;
+
+export class GenericUsbFnDriver implements UsbFnDriver {
+  private readonly closer = new AbortController();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly pipeIds = new Map<number, Uint8Array>();
+  private readonly pump: BusEventPump;
+  private readonly sizeMode: InterfaceInfoSizeMode;
+  private readonly initialSetBuffer: number;
+  private activation: Promise<void> | null = null;
+  private closing: Promise<void> | null = null;
+
+  /** Takes ownership of `device`: close() closes it. */
+  constructor(private readonly device: IoctlDevice, options: GenericUsbFnDriverOptions = {}) {
+    this.sizeMode = options.interfaceInfoSizeMode ?? 'payload';
+    this.initialSetBuffer = Math.max(LAYOUT.INTERFACE_INFO_SIZE, options.initialDescriptorSetBuffer ?? 256);
+    this.pump = new BusEventPump(
+      (buffer) => this.ioctl(IOCTL.IOCTL_GENERICUSBFN_BUS_EVENT_NOTIFICATION, null, buffer),
+      options.notificationDepth ?? 4,
+      options.eventQueueLimit ?? 1024,
+    );
+  }
+
+  get closed(): boolean {
+    return this.closing !== null;
+  }
+
+  async getClassInfo(options?: OpOptions): Promise<ClassInfo> {
+    const out = new Uint8Array(LAYOUT.CLASS_INFO_SIZE);
+    await this.fixedSize(IOCTL.IOCTL_GENERICUSBFN_GET_CLASS_INFO, out, options);
+    return toClassInfo(this.decoded(IOCTL.IOCTL_GENERICUSBFN_GET_CLASS_INFO, () => decodeClassInformationPacket(out)));
+  }
+
+  async getClassInfoEx(options?: OpOptions): Promise<ClassInfoEx> {
+    const out = new Uint8Array(LAYOUT.CLASS_INFO_SIZE);
+    await this.fixedSize(IOCTL.IOCTL_GENERICUSBFN_GET_CLASS_INFO_EX, out, options);
+    return toClassInfoEx(this.decoded(IOCTL.IOCTL_GENERICUSBFN_GET_CLASS_INFO_EX, () => decodeClassInformationPacketEx(out)));
+  }
+
+  activate(options?: OpOptions): Promise<void> {
+    if (this.closing) return Promise.reject(this.closedError('activate'));
+    if (!this.activation) {
+      this.pump.start();
+      this.activation = this.ioctl(IOCTL.IOCTL_GENERICUSBFN_ACTIVATE_USB_BUS, null, null, options?.signal).then(
+        () => debug('bus activated'),
+        (err) => {
+          this.activation = null; // a failed or cancelled activation may be retried
+          throw err;
+        },
+      );
+    }
+    return this.activation;
+  }
+
+  async deactivate(options?: OpOptions): Promise<void> {
+    await this.ioctl(IOCTL.IOCTL_GENERICUSBFN_DEACTIVATE_USB_BUS, null, null, options?.signal);
+    this.activation = null;
+  }
+
+  nextBusEvent(options?: OpOptions): Promise<BusEvent> {
+    if (!this.closing) this.pump.start();
+    return this.pump.next(options?.signal);
+  }
+
+  async transferIn(pipeId: number, data: Uint8Array, options: TransferInOptions = {}): Promise<number> {
+    const code = options.zlp ? IOCTL.IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT : IOCTL.IOCTL_GENERICUSBFN_TRANSFER_IN;
+    // What lpBytesReturned holds after TRANSFER_IN is open (the length, or 0): either is accepted,
+    // anything beyond the buffer is not, and the caller learns the length it sent.
+    await this.transfer(code, pipeId, data, options.signal);
+    return data.length;
+  }
+
+  transferOut(pipeId: number, buffer: Uint8Array, options: OpOptions = {}): Promise<number> {
+    return this.transfer(IOCTL.IOCTL_GENERICUSBFN_TRANSFER_OUT, pipeId, buffer, options.signal);
+  }
+
+  async getPipeState(pipeId: number, options: OpOptions = {}): Promise<boolean> {
+    const out = new Uint8Array(LAYOUT.BOOLEAN_SIZE);
+    await this.ioctl(IOCTL.IOCTL_GENERICUSBFN_GET_PIPE_STATE, this.pipeIdBytes(pipeId), out, options.signal);
+    return out[0] !== 0;
+  }
+
+  async setPipeState(pipeId: number, stalled: boolean, options: OpOptions = {}): Promise<void> {
+    const flag = Uint8Array.of(stalled ? 1 : 0);
+    await this.ioctl(IOCTL.IOCTL_GENERICUSBFN_SET_PIPE_STATE, this.pipeIdBytes(pipeId), flag, options.signal);
+  }
+
+  async controlHandshakeIn(options: OpOptions = {}): Promise<void> {
+    await this.ioctl(IOCTL.IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_IN, this.pipeIdBytes(0), null, options.signal);
+  }
+
+  async controlHandshakeOut(options: OpOptions = {}): Promise<void> {
+    await this.ioctl(IOCTL.IOCTL_GENERICUSBFN_CONTROL_STATUS_HANDSHAKE_OUT, this.pipeIdBytes(0), null, options.signal);
+  }
+
+  async registerString(index: number, text: string, options: OpOptions = {}): Promise<void> {
+    if (!Number.isInteger(index) || index < 1 || index > 255) {
+      throw new UsbFnError(ErrorCodes.INVALID_ARG, `string index must be 1..255 (0 is the language table), got ${index}`);
+    }
+    if (typeof text !== 'string' || text.length > MAX_STRING_UNITS) {
+      throw new UsbFnError(ErrorCodes.INVALID_ARG, `a USB string holds at most ${MAX_STRING_UNITS} UTF-16 units`);
+    }
+    const input = encodeUsbString({ stringIndex: index, text });
+    await this.ioctl(IOCTL.IOCTL_GENERICUSBFN_REGISTER_USB_STRING, input, null, options.signal);
+  }
+
+  async getInterfaceDescriptorSet(interfaceNumber: number, speed: BusSpeed, options: OpOptions = {}): Promise<InterfaceDescriptorSet> {
+    const code = IOCTL.IOCTL_GENERICUSBFN_GET_INTERFACE_DESCRIPTOR_SET;
+    const input = encodeInterfaceInfoHeader(interfaceNumber, busSpeedValue(speed));
+    let out = new Uint8Array(this.initialSetBuffer);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const bytes = await this.ioctl(code, input, out, options.signal);
+        const info = this.decoded(code, () => decodeInterfaceInfo(out, bytes, this.sizeMode));
+        return { interfaceNumber: info.interfaceNumber, speed: busSpeedName(info.speed), descriptors: info.descriptorSet };
+      } catch (err) {
+        if (!isUsbFnError(err, ErrorCodes.INSUFFICIENT_BUFFER) || attempt >= DESCRIPTOR_SET_TRIES) throw err;
+        out = new Uint8Array(this.grownDescriptorBuffer(out, err));
+        debug('descriptor set: retrying with %d bytes', out.length);
+      }
+    }
+  }
+
+  /** Closes once; every caller awaits the same completion. */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private async shutDown(): Promise<void> {
+    debug('closing with %d requests pending', this.inFlight.size);
+    this.pump.stop(this.closedError('nextBusEvent'));
+    this.closer.abort(this.closedError('close'));
+    await Promise.allSettled([...this.inFlight]);
+    await this.device.close();
+  }
+
+  /**
+   * Sizes the retry after ERROR_INSUFFICIENT_BUFFER: the header plus the driver's Size covers both
+   * readings of Size; if the driver said nothing useful, double. Never past what Size can describe.
+   */
+  private grownDescriptorBuffer(out: Uint8Array, err: UsbFnError): number {
+    const size = out.length >= LAYOUT.INTERFACE_INFO_SET_OFFSET ? readInterfaceInfoSize(out) : 0;
+    const wanted = Math.max(LAYOUT.INTERFACE_INFO_SET_OFFSET + size, out.length * 2);
+    if (out.length >= MAX_INTERFACE_INFO) throw err;
+    return Math.min(wanted, MAX_INTERFACE_INFO);
+  }
+
+  private async transfer(code: number, pipeId: number, buffer: Uint8Array, signal?: AbortSignal): Promise<number> {
+    if (!(buffer instanceof Uint8Array)) throw new UsbFnError(ErrorCodes.INVALID_ARG, 'transfer buffer must be a Uint8Array');
+    try {
+      return await this.ioctl(code, this.pipeIdBytes(pipeId), buffer, signal);
+    } catch (err) {
+      throw await this.explainTransferFailure(err, pipeId);
+    }
+  }
+
+  /** A transfer failing with ERROR_GEN_FAILURE on a halted pipe is reported as STALLED. */
+  private async explainTransferFailure(err: unknown, pipeId: number): Promise<unknown> {
+    if (!isUsbFnError(err) || err.win32Error !== ERROR_GEN_FAILURE || this.closing) return err;
+    const stalled = await this.getPipeState(pipeId).catch(() => false);
+    if (!stalled) return err;
+    return new UsbFnError(ErrorCodes.STALLED, `pipe ${pipeId} is stalled`, { cause: err, win32Error: err.win32Error, operation: err.operation });
+  }
+
+  /** For structs the driver fills whole: fewer bytes than the struct is malformed data. */
+  private async fixedSize(code: number, out: Uint8Array, options?: OpOptions): Promise<void> {
+    const bytes = await this.ioctl(code, null, out, options?.signal);
+    if (bytes !== out.length) {
+      throw new UsbFnError(ErrorCodes.MALFORMED, `${IOCTL.ioctlName(code)} returned ${bytes} bytes, expected ${out.length}`, {
+        operation: IOCTL.ioctlName(code),
+      });
+    }
+  }
+
+  private decoded<T>(code: number, decode: () => T): T {
+    try {
+      return decode();
+    } catch (err) {
+      if (!(err instanceof CodecError)) throw err;
+      throw new UsbFnError(ErrorCodes.MALFORMED, `${IOCTL.ioctlName(code)}: ${err.message}`, { cause: err, operation: IOCTL.ioctlName(code) });
+    }
+  }
+
+  /** The 4-byte USBFNPIPEID input, cached per pipe: the device only reads it, so requests share it. */
+  private pipeIdBytes(pipeId: number): Uint8Array {
+    let bytes = this.pipeIds.get(pipeId);
+    if (!bytes) {
+      if (!Number.isInteger(pipeId) || pipeId < 0 || pipeId > 0xffffffff) {
+        throw new UsbFnError(ErrorCodes.INVALID_ARG, `pipe id must be a u32, got ${pipeId}`);
+      }
+      bytes = encodePipeId(pipeId, Buffer.alloc(4));
+      this.pipeIds.set(pipeId, bytes);
+    }
+    return bytes;
+  }
+
+  /**
+   * Every request goes through here: refuses after close, links the caller's signal with close's,
+   * tracks the request until it settles (close waits for all), maps failures to UsbFnError, and
+   * refuses a byte count larger than the output buffer.
+   */
+  private ioctl(code: number, input: Uint8Array | null, output: Uint8Array | null, signal?: AbortSignal): Promise<number> {
+    if (this.closing) return Promise.reject(this.closedError(IOCTL.ioctlName(code) ?? 'ioctl'));
+    if (signal?.aborted) return Promise.reject(canceledError(IOCTL.ioctlName(code) ?? 'ioctl', signal.reason));
+    const request = this.send(code, input, output, signal);
+    this.inFlight.add(request);
+    void request.then(
+      () => this.inFlight.delete(request),
+      () => this.inFlight.delete(request),
+    );
+    return request;
+  }
+
+  private async send(code: number, input: Uint8Array | null, output: Uint8Array | null, signal?: AbortSignal): Promise<number> {
+    const linked = signal ? linkSignals(signal, this.closer.signal) : null;
+    let bytes: number;
+    try {
+      bytes = await this.device.ioctl(code, input, output, linked?.signal ?? this.closer.signal);
+    } catch (err) {
+      throw ioctlFailure(err, code);
+    } finally {
+      linked?.dispose();
+    }
+    const capacity = output?.length ?? 0;
+    if (!Number.isInteger(bytes) || bytes < 0 || bytes > capacity) {
+      throw new UsbFnError(ErrorCodes.MALFORMED, `${IOCTL.ioctlName(code)} claimed ${bytes} bytes for a ${capacity}-byte buffer`, {
+        operation: IOCTL.ioctlName(code),
+      });
+    }
+    return bytes;
+  }
+
+  private closedError(operation: string): UsbFnError {
+    return new UsbFnError(ErrorCodes.CLOSED, `${operation}: the driver is closed`, { operation });
+  }
+}
+
+/** One signal that aborts when either does; dispose() detaches it so nothing accumulates on long-lived signals. */
+function linkSignals(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  if (a.aborted || b.aborted) {
+    controller.abort(a.aborted ? a.reason : b.reason);
+    return { signal: controller.signal, dispose() {} };
+  }
+  const onA = () => controller.abort(a.reason);
+  const onB = () => controller.abort(b.reason);
+  a.addEventListener('abort', onA, { once: true });
+  b.addEventListener('abort', onB, { once: true });
+  return {
+    signal: controller.signal,
+    dispose() {
+      a.removeEventListener('abort', onA);
+      b.removeEventListener('abort', onB);
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export { GenericUsbFnDriver, type GenericUsbFnDriverOptions } from './generic-driver.js';
+export { IoctlError, type IoctlDevice } from './ioctl-device.js';
+export { codeForWin32 } from './errors.js';
