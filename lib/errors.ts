@@ -28,6 +28,8 @@ export const ErrorCodes = Object.freeze({
   CLOSED: 'USBFN_ERR_CLOSED',
   /** A setup request was answered twice. */
   ALREADY_ANSWERED: 'USBFN_ERR_ALREADY_ANSWERED',
+  /** A bounded buffer filled up because its consumer was too slow (device.events() past its limit). */
+  OVERFLOW: 'USBFN_ERR_OVERFLOW',
   /** No device matched (ERROR_FILE_NOT_FOUND, no interface with that GUID). */
   NOT_FOUND: 'USBFN_ERR_NOT_FOUND',
   /** The backend needs another platform (the Windows driver off Windows). */

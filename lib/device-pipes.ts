@@ -1,0 +1,110 @@
+/**
+ * The device's data pipes: lookup at the current speed (by endpoint address or direction) and
+ * the BulkPipe streams the device created, so close() can close them all and wait for each to
+ * release its transfers and pooled buffers.
+ */
+import type { BusLink } from './bus-link.js';
+import { BulkPipe, BulkReader, BulkWriter } from './bulk-pipe.js';
+import type { BulkPipeOptions } from './bulk-pipe-options.js';
+import type { PipeInfo, UsbFnDriver } from './driver/driver.js';
+import { ErrorCodes, UsbFnError } from './errors.js';
+
+export { BulkPipe, BulkReader, BulkWriter };
+
+/** An endpoint address (0x81, 0x01), a direction ('in' = device to host), or both plus a type. */
+export type PipeQuery = number | 'in' | 'out' | { address?: number; direction?: 'in' | 'out'; type?: PipeInfo['type'] };
+
+/**
+ * BulkPipe options as the device takes them: driver and link are the device's. `out` / `in`
+ * default to the first bulk OUT / IN pipe; `null` leaves that side out.
+ */
+export type DevicePipeOptions = Omit<BulkPipeOptions, 'driver' | 'link' | 'out' | 'in'> & {
+  out?: number | null;
+  in?: number | null;
+};
+
+type AnyPipe = BulkPipe | BulkReader | BulkWriter;
+
+export class DevicePipes {
+  /** Each stream still open, with a promise of its 'close'. */
+  private readonly open = new Map<AnyPipe, Promise<void>>();
+
+  constructor(
+    private readonly driver: UsbFnDriver,
+    private readonly link: BusLink,
+  ) {}
+
+  /** Data pipes (not control) at the current speed. */
+  list(): PipeInfo[] {
+    return this.link.pipes.filter((p) => p.type !== 'control');
+  }
+
+  /** A number is an endpoint address; a direction picks the first bulk pipe that way. */
+  find(query: PipeQuery): PipeInfo | undefined {
+    const q = typeof query === 'number' ? { address: query } : typeof query === 'string' ? { direction: query } : query;
+    const typed = q.type ?? (q.address === undefined ? 'bulk' : undefined);
+    return this.list().find(
+      (p) =>
+        (q.address === undefined || p.endpointAddress === q.address) &&
+        (q.direction === undefined || p.direction === q.direction) &&
+        (typed === undefined || p.type === typed),
+    );
+  }
+
+  /** Number of streams created and not yet closed. */
+  get size(): number {
+    return this.open.size;
+  }
+
+  openPipe(options: DevicePipeOptions): BulkPipe {
+    const out = this.address(options.out, 'out');
+    const inn = this.address(options.in, 'in');
+    if (out === undefined && inn === undefined) throw invalid('openPipe: the interface has no bulk pipe for either side');
+    return this.track(new BulkPipe({ ...options, driver: this.driver, link: this.link, out, in: inn }));
+  }
+
+  openReader(options: Omit<DevicePipeOptions, 'in'>): BulkReader {
+    const out = this.address(options.out, 'out');
+    if (out === undefined) throw invalid('openReader: no OUT pipe');
+    return this.track(new BulkReader({ ...options, driver: this.driver, link: this.link, out }));
+  }
+
+  openWriter(options: Omit<DevicePipeOptions, 'out'>): BulkWriter {
+    const inn = this.address(options.in, 'in');
+    if (inn === undefined) throw invalid('openWriter: no IN pipe');
+    return this.track(new BulkWriter({ ...options, driver: this.driver, link: this.link, in: inn }));
+  }
+
+  /** Destroys every stream still open and resolves once each has closed (buffers released). */
+  async closeAll(): Promise<void> {
+    const entries = [...this.open];
+    for (const [p] of entries) p.destroy();
+    await Promise.all(entries.map(([, closed]) => closed));
+  }
+
+  /** The address for one side: given (checked against the class info), defaulted, or left out (null). */
+  private address(given: number | null | undefined, direction: 'in' | 'out'): number | undefined {
+    if (given === null) return undefined;
+    if (given === undefined) return this.find(direction)?.endpointAddress;
+    const pipe = this.find(given);
+    if (!pipe || pipe.direction !== direction) {
+      throw invalid(`the interface has no ${direction.toUpperCase()} pipe 0x${Number(given).toString(16)}`);
+    }
+    return given;
+  }
+
+  private track<T extends AnyPipe>(pipe: T): T {
+    const closed = new Promise<void>((resolve) => {
+      pipe.once('close', () => {
+        this.open.delete(pipe);
+        resolve();
+      });
+    });
+    this.open.set(pipe, closed);
+    return pipe;
+  }
+}
+
+function invalid(message: string): UsbFnError {
+  return new UsbFnError(ErrorCodes.INVALID_ARG, message, { operation: 'UsbFnDevice' });
+}
