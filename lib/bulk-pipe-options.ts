@@ -1,0 +1,142 @@
+/**
+ * Options of a BulkPipe (and of its lone halves, BulkReader and BulkWriter), their defaults and
+ * their validation. Defaults were chosen with benchmarks/stream-throughput.ts (see README of the
+ * benchmark results and the comments below).
+ */
+import type { BusLink } from './bus-link.js';
+import type { UsbFnDriver } from './driver/driver.js';
+import { ErrorCodes, UsbFnError } from './errors.js';
+
+/** What a pipe does when the cable goes away (Detach). Reset and unconfigure always 'wait'. */
+export type BusLossPolicy = 'wait' | 'end' | 'destroy';
+
+export interface BulkPipeOptions {
+  /** The driver the transfers go to. Required. */
+  driver: UsbFnDriver;
+  /** The bus state: pipes stop on 'deconfigured' and resume on 'configured'. Required. */
+  link: BusLink;
+  /** OUT endpoint address (host to device, e.g. 0x01): the readable side. */
+  out?: number;
+  /** IN endpoint address (device to host, e.g. 0x81): the writable side. */
+  in?: number;
+  /** TRANSFER_OUT requests kept outstanding while the readable side has room. Default 4. */
+  readsOutstanding?: number;
+  /**
+   * Bytes per TRANSFER_OUT, a multiple of wMaxPacketSize at every speed (checked on each
+   * 'configured'); also the size of each pooled buffer. A host transfer longer than this arrives
+   * as several chunks. Default 65536.
+   */
+  readSize?: number;
+  /** TRANSFER_IN requests in flight: writes are acknowledged early within this window. Default 8. */
+  writesInFlight?: number;
+  /**
+   * 'auto' (default): a write whose length is a multiple of wMaxPacketSize (0 included) ends with
+   * a zero-length packet, so the host's read ends there. 'never': no ZLP is appended (and in byte
+   * mode an empty write sends nothing). A per-write `zlp` overrides either.
+   */
+  zlp?: 'auto' | 'never';
+  /**
+   * objectMode on both sides: one written chunk is one TRANSFER_IN (a Buffer/Uint8Array, or
+   * `{ data, zlp }`), one read chunk is one completed TRANSFER_OUT, and a received ZLP arrives as
+   * an empty Buffer. Default false (byte stream: ZLPs are invisible).
+   */
+  packetMode?: boolean;
+  /**
+   * On Detach: 'wait' (default) as for a reset, resume on the next 'configured'; 'end' ends the
+   * readable side (EOF) and fails writes not yet delivered with USBFN_ERR_DISCONNECTED;
+   * 'destroy' destroys the stream with USBFN_ERR_DISCONNECTED.
+   */
+  onBusLoss?: BusLossPolicy;
+  /**
+   * Writes in flight when a reset/unconfigure/detach cancels them: 'resend' (default) sends each
+   * again, once, in order, after the next 'configured'; 'fail' destroys the stream with a
+   * USBFN_ERR_CANCELED error.
+   */
+  cancelledWrites?: 'resend' | 'fail';
+  /**
+   * A transfer failing on a stalled pipe: 'wait' (default) emits 'stall' ({ direction, error }
+   * with error.code USBFN_ERR_STALLED) and holds that direction until the halt is cleared
+   * (clearStall(), the host's CLEAR_FEATURE seen by polling, or a reconfiguration), then resumes:
+   * a failed write is sent again, a failed read received nothing. 'error' destroys the stream
+   * with the USBFN_ERR_STALLED error.
+   */
+  onStall?: 'wait' | 'error';
+  /** While a direction is held by a stall, GET_PIPE_STATE is polled this often (ms). 0 disables. Default 100. */
+  stallPollMs?: number;
+  /** Readable buffer limit: bytes (default readsOutstanding × readSize) or, in packet mode, chunks (default readsOutstanding). */
+  readableHighWaterMark?: number;
+  /** Writable buffer limit beyond the in-flight window: bytes (default readSize) or, in packet mode, chunks (default writesInFlight). */
+  writableHighWaterMark?: number;
+  /** Aborting destroys the stream (with an AbortError), cancelling every pending transfer. */
+  signal?: AbortSignal;
+}
+
+export interface ResolvedPipeOptions {
+  readsOutstanding: number;
+  readSize: number;
+  writesInFlight: number;
+  zlp: 'auto' | 'never';
+  packetMode: boolean;
+  onBusLoss: BusLossPolicy;
+  cancelledWrites: 'resend' | 'fail';
+  onStall: 'wait' | 'error';
+  stallPollMs: number;
+  readableHighWaterMark: number;
+  writableHighWaterMark: number;
+}
+
+/** Defaults, from benchmarks/stream-throughput.ts (see its header for the figures). */
+export const BULK_PIPE_DEFAULTS = Object.freeze({
+  readsOutstanding: 4,
+  readSize: 64 * 1024,
+  writesInFlight: 8,
+  zlp: 'auto',
+  packetMode: false,
+  onBusLoss: 'wait',
+  cancelledWrites: 'resend',
+  onStall: 'wait',
+  stallPollMs: 100,
+} as const);
+
+const invalid = (message: string) => new UsbFnError(ErrorCodes.INVALID_ARG, message, { operation: 'BulkPipe' });
+
+function count(name: string, value: number | undefined, fallback: number, max: number): number {
+  const n = value ?? fallback;
+  if (!Number.isInteger(n) || n < 1 || n > max) throw invalid(`${name} must be an integer 1..${max}, got ${value}`);
+  return n;
+}
+
+function oneOf<T extends string>(name: string, value: T | undefined, fallback: T, allowed: readonly T[]): T {
+  const v = value ?? fallback;
+  if (!allowed.includes(v)) throw invalid(`${name} must be one of ${allowed.join(', ')}, got ${String(value)}`);
+  return v;
+}
+
+/** Validates the options and fills in every default. Throws USBFN_ERR_INVALID_ARG. */
+export function resolvePipeOptions(o: BulkPipeOptions): ResolvedPipeOptions {
+  if (!o || !o.driver || !o.link) throw invalid('driver and link are required');
+  if (o.out === undefined && o.in === undefined) throw invalid('give an OUT endpoint (out), an IN endpoint (in), or both');
+  if (o.out !== undefined && (!Number.isInteger(o.out) || (o.out & 0x80) !== 0 || (o.out & 0x0f) === 0)) throw invalid(`out must be an OUT endpoint address 0x01..0x0f, got ${o.out}`);
+  if (o.in !== undefined && (!Number.isInteger(o.in) || (o.in & 0x80) === 0 || (o.in & 0x0f) === 0)) throw invalid(`in must be an IN endpoint address 0x81..0x8f, got ${o.in}`);
+  const D = BULK_PIPE_DEFAULTS;
+  const readsOutstanding = count('readsOutstanding', o.readsOutstanding, D.readsOutstanding, 64);
+  const readSize = count('readSize', o.readSize, D.readSize, 16 * 1024 * 1024);
+  if (readSize % 64 !== 0) throw invalid(`readSize must be a multiple of 64 (every wMaxPacketSize divides it), got ${readSize}`);
+  const writesInFlight = count('writesInFlight', o.writesInFlight, D.writesInFlight, 64);
+  const packetMode = o.packetMode ?? D.packetMode;
+  const stallPollMs = o.stallPollMs ?? D.stallPollMs;
+  if (!Number.isFinite(stallPollMs) || stallPollMs < 0) throw invalid(`stallPollMs must be ≥ 0, got ${o.stallPollMs}`);
+  return {
+    readsOutstanding,
+    readSize,
+    writesInFlight,
+    zlp: oneOf('zlp', o.zlp, D.zlp, ['auto', 'never']),
+    packetMode,
+    onBusLoss: oneOf('onBusLoss', o.onBusLoss, D.onBusLoss, ['wait', 'end', 'destroy']),
+    cancelledWrites: oneOf('cancelledWrites', o.cancelledWrites, D.cancelledWrites, ['resend', 'fail']),
+    onStall: oneOf('onStall', o.onStall, D.onStall, ['wait', 'error']),
+    stallPollMs,
+    readableHighWaterMark: o.readableHighWaterMark ?? (packetMode ? readsOutstanding : readsOutstanding * readSize),
+    writableHighWaterMark: o.writableHighWaterMark ?? (packetMode ? writesInFlight : readSize),
+  };
+}

@@ -1,0 +1,223 @@
+/**
+ * InPipeWriter: the writable half of a BulkPipe. Each written chunk is one TRANSFER_IN, never
+ * merged with another (a Writable with no _writev hands chunks over one at a time), sent in
+ * place without a copy. Writes are acknowledged early while fewer than `writesInFlight` are
+ * outstanding, so that many transfers are in flight (one acknowledged-on-completion write at a
+ * time gave a quarter of the throughput: performance-notes.md, pitfall 6). A failure of an
+ * early-acknowledged write destroys the stream with that error, so it surfaces as 'error' (and
+ * to a held write's callback, and to _final).
+ *
+ * ZLP: 'auto' ends every transfer whose length is a multiple of wMaxPacketSize (0 included) with
+ * a zero-length packet (TRANSFER_IN_APPEND_ZERO_PKT); a per-write `zlp` overrides the policy.
+ *
+ * Bus life: writes the bus cancels in flight are sent again, once each and in order, after the
+ * next 'configured' (cancelledWrites 'resend'), or fail the stream ('fail').
+ */
+import type { BusLink } from './bus-link.js';
+import type { UsbFnDriver } from './driver/driver.js';
+import { ErrorCodes, UsbFnError } from './errors.js';
+import type { ResolvedPipeOptions } from './bulk-pipe-options.js';
+import { PipeEndpoint, debug, type PipeHost } from './bulk-pipe-endpoint.js';
+
+export type WriteCallback = (err?: Error | null) => void;
+
+/** Settles a writeTransfer() promise when its transfer does. */
+export interface TransferWaiter {
+  resolve(bytes: number): void;
+  reject(err: Error): void;
+}
+
+/** One TRANSFER_IN from acceptance to completion. */
+class WriteOp {
+  sending = false;
+  epoch = 0;
+  constructor(
+    readonly data: Uint8Array,
+    readonly zlp: boolean | undefined,
+    readonly seq: number,
+    readonly waiter: TransferWaiter | undefined,
+  ) {}
+}
+
+export interface WriterStats {
+  writesPending: number;
+  writesQueued: number;
+  bytesWritten: number;
+  transfersCompleted: number;
+  /** Writes sent again after the bus cancelled them. */
+  writesResent: number;
+}
+
+export class InPipeWriter extends PipeEndpoint {
+  /** Accepted writes in order: the ones in flight first, then the ones waiting for the bus. */
+  private readonly queue: WriteOp[] = [];
+  /** The one write past the window, acknowledged when a slot frees. */
+  private held: { op: WriteOp; callback: WriteCallback } | null = null;
+  private finalCallback: WriteCallback | null = null;
+  /** While stall() waits for earlier writes: only writes up to this sequence number are issued. */
+  private stallBarrier: { seq: number; done: () => void } | null = null;
+  private failure: Error | null = null;
+  private nextSeq = 0;
+  private bytesWritten = 0;
+  private transfersCompleted = 0;
+  private writesResent = 0;
+
+  /** Called by the stream constructors in bulk-pipe.ts only. */
+  constructor(driver: UsbFnDriver, link: BusLink, endpointAddress: number, options: ResolvedPipeOptions, host: PipeHost) {
+    super(driver, link, endpointAddress, 'in', options, host);
+  }
+
+  get stats(): WriterStats {
+    return {
+      writesPending: this.pending,
+      writesQueued: this.queue.length + (this.held ? 1 : 0),
+      bytesWritten: this.bytesWritten,
+      transfersCompleted: this.transfersCompleted,
+      writesResent: this.writesResent,
+    };
+  }
+
+  /**
+   * The stream's _write: accepts one transfer. `zlp` undefined follows the policy. The callback
+   * runs at once while the window has room, else when an earlier transfer completes.
+   */
+  write(data: Uint8Array, zlp: boolean | undefined, waiter: TransferWaiter | undefined, callback: WriteCallback): void {
+    if (this.failure) return callback(this.failure);
+    if (data.length === 0 && zlp === undefined && this.options.zlp === 'never' && !this.options.packetMode) {
+      waiter?.resolve(0); // nothing to send, and no ZLP wanted
+      return callback();
+    }
+    const op = new WriteOp(data, zlp, this.nextSeq++, waiter);
+    if (this.queue.length < this.options.writesInFlight) {
+      this.queue.push(op);
+      this.pump();
+      return callback();
+    }
+    this.held = { op, callback };
+  }
+
+  /** The stream's _final: calls back once every accepted write has completed. */
+  final(callback: WriteCallback): void {
+    if (this.failure) return callback(this.failure);
+    if (this.queue.length === 0 && !this.held) return callback();
+    this.finalCallback = callback;
+  }
+
+  /** Halts the IN pipe after the writes accepted so far have been taken by the host (like Linux's usb_ep_set_halt). */
+  override async stall(): Promise<void> {
+    this.requirePipe('stall');
+    const last = this.nextSeq - 1;
+    if (this.queue.some((op) => op.seq <= last)) {
+      await new Promise<void>((done) => (this.stallBarrier = { seq: last, done }));
+    }
+    await super.stall();
+  }
+
+  /**
+   * Sends the queued writes the endpoint may send now, in order. A write that failed (bus or
+   * stall) waits until every write issued after it has settled, so a re-send never overtakes.
+   */
+  protected pump(): void {
+    if (!this.canTransfer) return;
+    let lastSending = -1;
+    for (let i = 0; i < this.queue.length; i++) if (this.queue[i].sending) lastSending = i;
+    for (let i = 0; i < lastSending; i++) if (!this.queue[i].sending) return;
+    for (let i = lastSending + 1; i < this.queue.length; i++) {
+      const op = this.queue[i];
+      if (this.stallBarrier && op.seq > this.stallBarrier.seq) break;
+      this.send(op);
+    }
+  }
+
+  private send(op: WriteOp): void {
+    const pipe = this.pipe!;
+    const zlp = op.zlp ?? (this.options.zlp === 'auto' && op.data.length % pipe.maxPacketSize === 0);
+    op.sending = true;
+    op.epoch = this.epoch;
+    const transfer = this.track(this.driver.transferIn(pipe.pipeId, op.data, { zlp, signal: this.aborter.signal }));
+    transfer.then(
+      () => this.completed(op),
+      (err: unknown) => this.failed(op, err),
+    );
+  }
+
+  private completed(op: WriteOp): void {
+    this.remove(op);
+    this.bytesWritten += op.data.length;
+    this.transfersCompleted++;
+    op.waiter?.resolve(op.data.length);
+    this.admitHeld();
+    if (this.stallBarrier && !this.queue.some((o) => o.seq <= this.stallBarrier!.seq)) {
+      const { done } = this.stallBarrier;
+      this.stallBarrier = null;
+      done();
+    }
+    if (this.queue.length === 0 && !this.held && this.finalCallback) return this.takeFinal()();
+    this.pump(); // a write held behind this one for re-sending may go now
+  }
+
+  private failed(op: WriteOp, err: unknown): void {
+    op.sending = false;
+    const kind = this.classify(err, op.epoch);
+    if (kind === 'aborted') return;
+    if (kind === 'bus' && this.options.cancelledWrites === 'fail') {
+      return this.failAll(new UsbFnError(ErrorCodes.CANCELED, 'a write was cancelled by the bus (cancelledWrites: fail)', { cause: err }));
+    }
+    if (kind === 'fatal') return this.failAll(err as Error);
+    // 'bus' or 'stall': stays queued, in order, and goes out again when the endpoint may transfer.
+    this.writesResent++;
+    debug('ep 0x%s: write of %d bytes held for re-sending (%s)', this.endpointAddress.toString(16), op.data.length, kind);
+    this.pump();
+  }
+
+  /** Moves the held write into the window and acknowledges it. */
+  private admitHeld(): void {
+    if (!this.held || this.queue.length >= this.options.writesInFlight) return;
+    const { op, callback } = this.held;
+    this.held = null;
+    this.queue.push(op);
+    this.pump();
+    callback();
+  }
+
+  /** onBusLoss 'end' on Detach: nothing accepted can be delivered any more. */
+  protected endOnDetach(): void {
+    const lost = this.queue.length + (this.held ? 1 : 0);
+    const err = new UsbFnError(ErrorCodes.DISCONNECTED, 'the device was detached');
+    this.failure = err;
+    if (lost > 0) this.failAll(err);
+  }
+
+  /** Settles everything with `err` and destroys the stream with it. */
+  private failAll(err: Error): void {
+    this.failure ??= err;
+    this.settleAll(err);
+    this.fail(err);
+  }
+
+  private settleAll(err: Error): void {
+    for (const op of this.queue.splice(0)) op.waiter?.reject(err);
+    if (this.held) {
+      const { op, callback } = this.held;
+      this.held = null;
+      op.waiter?.reject(err);
+      callback(err);
+    }
+    if (this.finalCallback) this.takeFinal()(err);
+  }
+
+  protected release(err: Error | null): void {
+    this.settleAll(err ?? this.failure ?? new UsbFnError(ErrorCodes.CLOSED, 'the pipe was closed before the write was sent'));
+  }
+
+  private takeFinal(): WriteCallback {
+    const callback = this.finalCallback!;
+    this.finalCallback = null;
+    return callback;
+  }
+
+  private remove(op: WriteOp): void {
+    const i = this.queue.indexOf(op);
+    if (i >= 0) this.queue.splice(i, 1);
+  }
+}
