@@ -70,15 +70,15 @@ export function transferOut(device: EmulatedGenericUsbFn, pipeId: number, buf: U
 }
 
 /** Asserts that `p` rejects with IoctlError `errno`; returns the error. */
-export async function rejectsWin32(p: Promise<unknown>, errno: number): Promise<IoctlError> {
+export async function rejectsWin32(p: Promise<unknown>, errno: number, why = ''): Promise<IoctlError> {
   try {
     await p;
   } catch (e) {
     assert.instance(e, IoctlError);
-    assert.is((e as IoctlError).errno, errno, `expected Win32 error ${errno}, got ${(e as IoctlError).errno}`);
+    assert.is((e as IoctlError).errno, errno, `expected Win32 error ${errno}, got ${(e as IoctlError).errno} ${why}`);
     return e as IoctlError;
   }
-  assert.unreachable(`expected Win32 error ${errno}, but it succeeded`);
+  assert.unreachable(`expected Win32 error ${errno}, but it succeeded ${why}`);
   throw new Error('unreachable');
 }
 
