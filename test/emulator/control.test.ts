@@ -75,6 +75,16 @@ test('TRANSFER_IN longer than wLength is refused with ERROR_INVALID_PARAMETER', 
   assert.is((await reply).length, 8);
 });
 
+test('a short reply ends the data stage: a further TRANSFER_IN on pipe 0 is refused with 5023', async ({ device }) => {
+  const reply = device.host.controlTransfer(classIn(64));
+  await nextEvent(device);
+  const first = transferIn(device, 0, pattern(10));
+  await rejectsWin32(transferIn(device, 0, pattern(5)), 5023);
+  await handshake(device, 'out');
+  assert.equal(await reply, pattern(10));
+  assert.is(await first, 10);
+});
+
 test('host-to-device: the host\'s data lands in TRANSFER_OUT on pipe 0, then HANDSHAKE_IN', async ({ device }) => {
   const data = pattern(100);
   const done = device.host.controlTransfer(classOut(100), data);

@@ -171,7 +171,8 @@ export class Control {
     s.phase = 'status';
     for (const x of [...this.toHost.sources]) {
       if (x.done < x.buf.length) {
-        // The host went to the status stage: bytes never sent cannot be sent now.
+        // The host went to the status stage: bytes never sent cannot be sent now. The
+        // 'overflow' outcome makes the request fail with ERROR_GEN_FAILURE.
         this.toHost.cancel(x);
         x.onEnd(x, 'overflow');
       } else {

@@ -17,6 +17,9 @@ import { Control } from './control.js';
 import type { AbortReason } from './host-op.js';
 import { descriptorSpeed, resolveOptions, type EmulatorOptions, type ResolvedEndpoint, type ResolvedOptions } from './options.js';
 import { PacketPipe } from './packet-pipe.js';
+import createDebug from 'debug';
+
+const debug = createDebug('usbfn:emulator');
 
 /** The device's bus state as the host drives it. ('addressed' is folded into 'default'.) */
 export type EmulatedDeviceState = 'detached' | 'attached' | 'default' | 'configured' | 'suspended';
@@ -79,6 +82,7 @@ export class EmulatorCore {
     req.settled = true;
     req.detachSignal?.();
     if (req.override) ({ errno, bytesReturned } = req.override);
+    if (errno !== 0) debug('%s #%d failed: %s (%d)', req.info.name, req.info.id, win32ErrorName(errno), errno);
     this.completions.defer(() => {
       this.pending.delete(req);
       if (this.sink.listening()) this.sink.emit({ ...req.info, errno, bytesReturned });
@@ -235,7 +239,9 @@ export class EmulatorCore {
   /** Cancels pending transfers: device side with 995, host side with the reason's error. */
   private abortTransfers(reason: AbortReason, includeEp0: boolean): void {
     for (const p of this.pipes) p.engine.abort(reason);
-    if (includeEp0) this.control.abort(reason);
+    if (!includeEp0) return;
+    this.control.abort(reason);
+    this.control.halted = false; // a reset or a new attach starts EP0 afresh
   }
 
   private refreshPipes(): void {
