@@ -10,8 +10,9 @@
  * length, and the pool is never held by user code (benchmarks/stream-read-copy.ts measured the
  * copy against a fresh buffer per transfer).
  *
- * Bus life: a read cancelled by a reset/detach received nothing and is simply dropped; a read
- * that completed before it is still pushed, once, in order. Reads resume on 'configured'.
+ * Bus life: a read cancelled by a reset/detach is dropped, except for the whole packets it had
+ * already received (pushed, since the host saw them ACKed); a read that completed before the
+ * reset is still pushed, once, in order. Reads resume on 'configured'.
  */
 import { BufferPool } from './buffer-pool.js';
 import type { BusLink } from './bus-link.js';
@@ -40,7 +41,7 @@ export interface ReaderStats {
   poolAllocations: number;
   bytesRead: number;
   transfersCompleted: number;
-  /** Reads the bus cancelled (they received nothing). */
+  /** Reads the bus cancelled (re-issued after the next 'configured'). */
   readsCancelled: number;
 }
 
@@ -120,8 +121,7 @@ export class OutPipeReader extends PipeEndpoint {
     this.pump();
   }
 
-  private pushReceived(slot: ReadSlot): void {
-    const n = slot.bytes;
+  private pushReceived(slot: ReadSlot, n = slot.bytes): void {
     // Copy once, exactly n bytes, and give the pool buffer back before anything else can run.
     const chunk = Buffer.allocUnsafe(n);
     slot.buffer.copy(chunk, 0, 0, n);
@@ -133,12 +133,19 @@ export class OutPipeReader extends PipeEndpoint {
     if (!this.stream.push(chunk)) this.wanted = false;
   }
 
+  /**
+   * A failed read. One the bus cancelled is re-issued after the next 'configured'; if packets had
+   * already landed in it (the host sent whole packets and no short one yet), the device ACKed
+   * them and the host counts them as delivered, so they are pushed, not dropped.
+   */
   private dropFailed(slot: ReadSlot): void {
-    this.pool.release(slot.buffer);
     const kind = this.classify(slot.error, slot.epoch);
+    const partial = kind === 'bus' ? bytesBeforeCancel(slot.error, slot.buffer.length) : 0;
     if (kind === 'bus') this.readsCancelled++;
+    if (partial > 0) return this.pushReceived(slot, partial);
+    this.pool.release(slot.buffer);
     if (kind === 'fatal') this.fail(slot.error as Error);
-    // 'bus': it received nothing; re-issued after the next 'configured'. 'stall': held until cleared.
+    // 'stall': it received nothing and is held until the halt clears.
   }
 
   protected endOnDetach(): void {
@@ -158,4 +165,14 @@ export class OutPipeReader extends PipeEndpoint {
     for (const slot of this.slots.splice(0)) if (slot.settled) this.pool.release(slot.buffer);
     this.pool.destroy();
   }
+}
+
+/**
+ * Bytes a cancelled transfer had received: the error's `bytesTransferred`, or the count the
+ * device reported with the failure (IoctlError.bytesReturned, kept as `cause`), clamped.
+ */
+function bytesBeforeCancel(err: unknown, capacity: number): number {
+  const e = err as { bytesTransferred?: unknown; cause?: { bytesReturned?: unknown } } | null;
+  const n = e?.bytesTransferred ?? e?.cause?.bytesReturned;
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? Math.min(n, capacity) : 0;
 }

@@ -1,0 +1,133 @@
+/**
+ * The readable side: N TRANSFER_OUT outstanding at the driver, each on a pool buffer; in-order
+ * delivery; no read re-issued while the readable side is full (the host is NAKed), and memory
+ * bounded by pool + highWaterMark while a slow consumer reads 100 MiB.
+ */
+import { createHash } from 'node:crypto';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { BulkReader } from '../../lib/bulk-pipe.js';
+import { BULK_OUT, TRANSFER_OUT, destroyed, forEachBackend, hostSendHash, turn, until, withStack } from './helpers.js';
+
+forEachBackend((backend, it) => {
+  for (const n of [1, 3, 8]) {
+    it(`keeps readsOutstanding = ${n} TRANSFER_OUT pending at the driver, never more`, () =>
+      withStack(backend, async (s) => {
+        const pipeId = s.pipeId(BULK_OUT);
+        let inFlight = 0;
+        let peak = 0;
+        s.device.on('ioctl', (i) => i.code === TRANSFER_OUT && i.pipeId === pipeId && (peak = Math.max(peak, ++inFlight)));
+        s.device.on('complete', (c) => c.code === TRANSFER_OUT && c.pipeId === pipeId && inFlight--);
+        const reader = new BulkReader({ driver: s.driver, link: s.link, out: BULK_OUT, readsOutstanding: n, readSize: 4096 });
+        reader.resume();
+        await until(() => s.device.pending({ code: TRANSFER_OUT, pipeId }) === n, `${n} reads pending`);
+        assert.is(reader.stats.readsPending, n);
+        assert.is(reader.stats.poolInUse, n);
+        await hostSendHash(s, 8, 10_000); // 8 short transfers, each completing a read
+        await until(() => reader.stats.bytesRead === 80_000, 'all bytes read');
+        await until(() => s.device.pending({ code: TRANSFER_OUT, pipeId }) === n, `${n} reads pending again`);
+        assert.is(peak, n, 'never more than readsOutstanding in flight');
+        assert.is(reader.stats.poolAllocations, 1, 'the pool allocated once');
+        await destroyed(reader);
+      }));
+  }
+
+  it('delivers bytes in order across many outstanding reads and short transfers', () =>
+    withStack(backend, async (s) => {
+      const reader = new BulkReader({ driver: s.driver, link: s.link, out: BULK_OUT, readsOutstanding: 8, readSize: 8192 });
+      const got = createHash('sha256');
+      let length = 0;
+      reader.on('data', (chunk: Buffer) => {
+        got.update(chunk);
+        length += chunk.length;
+      });
+      const sent = createHash('sha256');
+      let sentLength = 0;
+      for (let i = 0; i < 200; i++) {
+        const bytes = Buffer.alloc(1 + ((i * 7919) % 20_000), i);
+        sent.update(bytes);
+        sentLength += bytes.length;
+        await s.host.bulkOut(BULK_OUT, bytes, { zlp: true });
+      }
+      await until(() => length === sentLength, 'delivery');
+      assert.is(got.digest('hex'), sent.digest('hex'));
+      await destroyed(reader);
+    }));
+
+  it('stops re-issuing reads while the readable side is full: the host waits (NAK), memory stays bounded', () =>
+    withStack(backend, async (s) => {
+      const pipeId = s.pipeId(BULK_OUT);
+      const readSize = 16_384;
+      const reader = new BulkReader({ driver: s.driver, link: s.link, out: BULK_OUT, readsOutstanding: 4, readSize, readableHighWaterMark: 65_536 });
+      reader.pause();
+      reader.read(0); // ask once, then consume nothing
+      const data = Buffer.alloc(1 << 20, 0xa5);
+      let hostDone = false;
+      const sending = s.host.bulkOut(BULK_OUT, data).then(() => (hostDone = true));
+      for (let i = 0; i < 200; i++) await turn();
+      assert.is(s.device.pending({ code: TRANSFER_OUT, pipeId }), 0, 'no read outstanding while full');
+      assert.not.ok(hostDone, 'the host is still waiting: its packets are NAKed');
+      assert.ok(reader.readableLength <= 65_536 + 4 * readSize, `buffered ${reader.readableLength}`);
+      assert.is(reader.stats.poolInUse, 0);
+      let total = 0;
+      reader.on('data', (c: Buffer) => (total += c.length));
+      reader.resume();
+      await sending;
+      await until(() => total === data.length, 'everything after resuming');
+      await destroyed(reader);
+    }));
+
+  it('a slow consumer reads 100 MiB with pool, pending reads and readable buffer bounded', () =>
+    withStack(backend, async (s) => {
+      const pipeId = s.pipeId(BULK_OUT);
+      const n = 4;
+      const readSize = 256 * 1024;
+      const reader = new BulkReader({ driver: s.driver, link: s.link, out: BULK_OUT, readsOutstanding: n, readSize });
+      const bound = reader.readableHighWaterMark + n * readSize;
+      const peak = { buffered: 0, pending: 0, pool: 0 };
+      const sample = () => {
+        peak.buffered = Math.max(peak.buffered, reader.readableLength);
+        peak.pending = Math.max(peak.pending, s.device.pending({ code: TRANSFER_OUT, pipeId }));
+        peak.pool = Math.max(peak.pool, reader.stats.poolInUse);
+      };
+      const received = createHash('sha256');
+      let total = 0;
+      const consuming = new Promise<void>((resolve) => {
+        reader.on('data', (chunk: Buffer) => {
+          received.update(chunk);
+          total += chunk.length;
+          sample();
+          if (total === 100 << 20) return resolve();
+          reader.pause(); // a few event-loop turns per 256 KiB chunk: slower than the host
+          void turn().then(turn).then(turn).then(() => reader.resume());
+        });
+      });
+      const sent = await hostSendHash(s, 100, 1 << 20, sample); // sampled as each block goes out
+      await consuming;
+      assert.is(received.digest('hex'), sent);
+      assert.ok(peak.buffered <= bound, `readable buffer peaked at ${peak.buffered} > ${bound}`);
+      assert.ok(peak.pending <= n, `pending reads peaked at ${peak.pending}`);
+      assert.ok(peak.pool <= n, `pool in use peaked at ${peak.pool}`);
+      assert.ok(peak.buffered >= reader.readableHighWaterMark, `the consumer really was the bottleneck: ${JSON.stringify(peak)}`);
+      assert.is(reader.stats.poolAllocations, 1);
+      await destroyed(reader);
+    }));
+
+  it('pushes the whole packets a bus-cancelled read had received (the host saw them ACKed)', () =>
+    withStack(backend, async (s) => {
+      const reader = new BulkReader({ driver: s.driver, link: s.link, out: BULK_OUT, readsOutstanding: 1, readSize: 8192 });
+      const chunks: Buffer[] = [];
+      reader.on('data', (c: Buffer) => chunks.push(c));
+      await until(() => reader.stats.readsPending === 1, 'a read pending');
+      await s.host.bulkOut(BULK_OUT, Buffer.alloc(1024, 1)); // two whole packets, no short one: the read stays pending
+      s.host.reset('high');
+      s.host.configure(1);
+      await until(() => reader.stats.readsCancelled === 1 && reader.stats.readsPending === 1, 'the read re-issued');
+      await s.host.bulkOut(BULK_OUT, Buffer.alloc(10, 2));
+      await until(() => reader.stats.bytesRead === 1034, 'both parts');
+      assert.equal(Buffer.concat(chunks), Buffer.concat([Buffer.alloc(1024, 1), Buffer.alloc(10, 2)]));
+      await destroyed(reader);
+    }));
+});
+
+test.run();
