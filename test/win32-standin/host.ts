@@ -1,0 +1,155 @@
+/**
+ * The JS side of the stand-in: loads the library built by build.ts, makes it the backend's
+ * kernel32/cfgmgr32 (configureWin32Libraries), and routes each DeviceIoControl the library
+ * forwards to the handler of that device interface (the emulator, or a test's fake).
+ *
+ * The forward callback runs synchronously inside DeviceIoControl, on the JS thread, as a
+ * driver's dispatch routine runs in the caller's context. It wraps the caller's real buffers with
+ * koffi.view (no copy: the emulator reads and writes the memory the kernel would), calls
+ * handler.ioctl, and reports the outcome with standin_complete; the library's completion thread
+ * then writes the OVERLAPPED and posts the packet. CancelIoEx reaches the handler as an abort of
+ * the signal it was given. A handler may also answer synchronously (a number, or a thrown
+ * IoctlError) to exercise completion inside dispatch.
+ */
+import koffi, { type KoffiFunc } from 'koffi';
+import { IoctlError } from '../../lib/driver/genericusbfn/ioctl-device.js';
+import { configureWin32Libraries } from '../../lib/driver/genericusbfn/win32-library.js';
+import { ensureKoffiConfigured } from '../../lib/driver/genericusbfn/win32-ffi.js';
+import { guidBytes } from '../../lib/driver/genericusbfn/win32-discovery.js';
+import { ERROR_DEVICE_NOT_CONNECTED, ERROR_GEN_FAILURE } from '../../native-defs/win32-errors.js';
+import { buildStandin } from './build.js';
+
+/** What serves one device interface: IoctlDevice's ioctl, optionally answering synchronously. */
+export interface StandinHandler {
+  ioctl(code: number, input: Uint8Array | null, output: Uint8Array | null, signal: AbortSignal): Promise<number> | number;
+}
+
+/** The library's counters (standin.h ST_* order). */
+export interface StandinStats {
+  handlesOpen: number; requestsOutstanding: number; requestsStarted: number; completions: number;
+  badCompletions: number; packetsPosted: number; packetsDequeued: number; packetsDropped: number;
+  cancelsForwarded: number; overlappedReuse: number; portsAlive: number; devicesAlive: number;
+  registrations: number; notificationsDelivered: number;
+}
+const STAT_NAMES: (keyof StandinStats)[] = ['handlesOpen', 'requestsOutstanding', 'requestsStarted', 'completions',
+  'badCompletions', 'packetsPosted', 'packetsDequeued', 'packetsDropped', 'cancelsForwarded', 'overlappedReuse',
+  'portsAlive', 'devicesAlive', 'registrations', 'notificationsDelivered'];
+
+interface Exports {
+  standin_set_callbacks: KoffiFunc<(forward: bigint, cancel: bigint) => void>;
+  standin_complete: KoffiFunc<(token: number, status: number, bytes: number) => number>;
+  standin_set_completion_delay_us: KoffiFunc<(us: number) => void>;
+  standin_stats: KoffiFunc<(out: Uint32Array, n: number) => void>;
+  standin_add_interface: KoffiFunc<(guid: Uint8Array, link: string) => number>;
+  standin_remove_interface: KoffiFunc<(id: number) => number>;
+  standin_arm_list_race: KoffiFunc<(guid: Uint8Array, link: string) => void>;
+}
+
+const Forward = koffi.proto(null, 'void', ['uint32_t', 'uint32_t', 'uint32_t', 'void *', 'uint32_t', 'void *', 'uint32_t']);
+const Cancel = koffi.proto(null, 'void', ['uint32_t', 'uint32_t']);
+
+export class Standin {
+  private static instance: Standin | null = null;
+
+  /** The process's stand-in (the library is loaded once), or `{ skip }` when it cannot be built. */
+  static load(): Standin | { skip: string } {
+    if (Standin.instance) return Standin.instance;
+    const built = buildStandin();
+    if (built.skip !== undefined) return { skip: built.skip };
+    configureWin32Libraries({ kernel32: built.path, cfgmgr32: built.path });
+    return (Standin.instance = new Standin(built.path));
+  }
+
+  private readonly lib: Exports;
+  private readonly handlers = new Map<number, StandinHandler>();
+  private readonly inflight = new Map<number, AbortController>();
+
+  private constructor(readonly libraryPath: string) {
+    ensureKoffiConfigured();
+    const lib = koffi.load(libraryPath);
+    this.lib = {
+      standin_set_callbacks: lib.func('void standin_set_callbacks(void *forward, void *cancel)'),
+      standin_complete: lib.func('int32_t standin_complete(uint32_t token, uint32_t status, uint32_t bytes)'),
+      standin_set_completion_delay_us: lib.func('void standin_set_completion_delay_us(uint32_t us)'),
+      standin_stats: lib.func('void standin_stats(_Out_ uint32_t *out, uint32_t n)'),
+      standin_add_interface: lib.func('uint32_t standin_add_interface(void *guid, const char16_t *link)'),
+      standin_remove_interface: lib.func('int32_t standin_remove_interface(uint32_t id)'),
+      standin_arm_list_race: lib.func('void standin_arm_list_race(void *guid, const char16_t *link)'),
+    } as Exports;
+    // Registered for the life of the process: the library may forward at any time.
+    const forward = koffi.register(this.forward.bind(this), koffi.pointer(Forward));
+    const cancel = koffi.register((_iface: number, token: number) => this.inflight.get(token)?.abort(), koffi.pointer(Cancel));
+    this.lib.standin_set_callbacks(forward, cancel);
+  }
+
+  /** Makes a device interface present; requests on handles opened with `symbolicLink` go to `handler`. */
+  addInterface(interfaceGuid: string, symbolicLink: string, handler: StandinHandler): number {
+    const id = this.lib.standin_add_interface(guidBytes(interfaceGuid), symbolicLink);
+    if (id === 0) throw new Error(`standin_add_interface(${symbolicLink}) failed`);
+    this.handlers.set(id, handler);
+    return id;
+  }
+
+  /** Removes it from discovery (removal notifications follow). Open handles keep their handler. */
+  removeInterface(id: number): void {
+    if (this.lib.standin_remove_interface(id) !== 0) throw new Error(`no present interface ${id}`);
+  }
+
+  /** See standin_arm_list_race: the next size query is followed by this interface's arrival. */
+  armListRace(interfaceGuid: string, symbolicLink: string, handler: StandinHandler): void {
+    this.lib.standin_arm_list_race(guidBytes(interfaceGuid), symbolicLink);
+    this.pendingRaceHandler = handler;
+  }
+  private pendingRaceHandler: StandinHandler | null = null;
+
+  /** Delays each asynchronous completion on the library's completion thread. */
+  setCompletionDelay(microseconds: number): void {
+    this.lib.standin_set_completion_delay_us(microseconds);
+  }
+
+  /** Completes a request directly (tests of double completion). Returns the library's answer. */
+  completeRaw(token: number, status: number, bytes: number): number {
+    return this.lib.standin_complete(token, status, bytes);
+  }
+
+  stats(): StandinStats {
+    const out = new Uint32Array(STAT_NAMES.length);
+    this.lib.standin_stats(out, out.length);
+    return Object.fromEntries(STAT_NAMES.map((name, i) => [name, out[i]! | 0])) as unknown as StandinStats;
+  }
+
+  private handlerFor(iface: number): StandinHandler | undefined {
+    if (!this.handlers.has(iface) && this.pendingRaceHandler) {
+      this.handlers.set(iface, this.pendingRaceHandler);
+      this.pendingRaceHandler = null;
+    }
+    return this.handlers.get(iface);
+  }
+
+  private forward(iface: number, token: number, code: number, inPtr: bigint | null, inLen: number, outPtr: bigint | null, outLen: number): void {
+    const handler = this.handlerFor(iface);
+    if (!handler) return void this.finish(token, ERROR_DEVICE_NOT_CONNECTED, 0);
+    const input = inPtr === null ? null : new Uint8Array(koffi.view(inPtr, inLen));
+    const output = outPtr === null ? null : new Uint8Array(koffi.view(outPtr, outLen));
+    const abort = new AbortController();
+    this.inflight.set(token, abort);
+    let result: Promise<number> | number;
+    try {
+      result = handler.ioctl(code, input, output, abort.signal);
+    } catch (err) {
+      return void this.fail(token, err); // synchronous failure: completes inside dispatch
+    }
+    if (typeof result === 'number') return void this.finish(token, 0, result);
+    result.then((bytes) => this.finish(token, 0, bytes), (err) => this.fail(token, err));
+  }
+
+  private fail(token: number, err: unknown): void {
+    if (err instanceof IoctlError) this.finish(token, err.errno, err.bytesReturned);
+    else this.finish(token, ERROR_GEN_FAILURE, 0);
+  }
+
+  private finish(token: number, status: number, bytes: number): void {
+    this.inflight.delete(token);
+    this.lib.standin_complete(token, status, bytes);
+  }
+}

@@ -1,0 +1,157 @@
+/*
+ * CM_Register_Notification / CM_Unregister_Notification for device interface arrival and removal.
+ * As on Windows, callbacks run on a thread of the stand-in's own (here: one notifier thread),
+ * never the registering thread, and CM_Unregister_Notification waits until callbacks in progress
+ * have returned. koffi runs a JS callback called from a foreign thread on the main thread and
+ * blocks the foreign thread meanwhile, so a JS caller that blocked its main thread in a synchronous
+ * CM_Unregister_Notification while a callback waits for that thread would deadlock. The stand-in
+ * lets that happen, as Windows would, so a test proves the koffi code avoids it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "standin.h"
+
+#define CM_NOTIFY_FILTER_FLAG_ALL_INTERFACE_CLASSES 1u
+#define CM_NOTIFY_FILTER_TYPE_DEVICEINTERFACE 0u
+
+typedef struct {
+  DWORD cbSize, Flags, FilterType, Reserved;
+  union {
+    struct { GUID ClassGuid; } DeviceInterface;
+    struct { HANDLE hTarget; } DeviceHandle;
+    struct { WCHAR InstanceId[200]; } DeviceInstance; /* MAX_DEVICE_ID_LEN */
+  } u;
+} CM_NOTIFY_FILTER;
+
+typedef DWORD (WINAPI *notify_cb)(void *notify, void *context, DWORD action, void *data, DWORD size);
+
+#define MAX_REGS 256
+static struct { int used, closing, busy, all; GUID guid; void *context; notify_cb cb; } regs[MAX_REGS];
+static pthread_cond_t regs_idle = PTHREAD_COND_INITIALIZER; /* signalled as each callback returns */
+
+typedef struct event { DWORD action; GUID guid; WCHAR *link; struct event *next; } event;
+static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ev_cond = PTHREAD_COND_INITIALIZER;
+static event *ev_head, *ev_tail;
+static pthread_t notifier;
+static pthread_once_t notifier_once = PTHREAD_ONCE_INIT;
+
+static void *reg_handle(int i) { return (void *)(uintptr_t)(0x1000 + i * 16); }
+static int reg_slot(void *h) {
+  uintptr_t v = (uintptr_t)h;
+  return v >= 0x1000 && (v - 0x1000) % 16 == 0 && (v - 0x1000) / 16 < MAX_REGS ? (int)((v - 0x1000) / 16) : -1;
+}
+
+/* CM_NOTIFY_EVENT_DATA for an interface: FilterType, Reserved, ClassGuid, SymbolicLink[] at 24. */
+static uint8_t *event_data(const event *e, DWORD *size) {
+  size_t chars = 0;
+  while (e->link[chars]) chars++;
+  *size = (DWORD)(24 + (chars + 1) * sizeof(WCHAR));
+  uint8_t *d = calloc(1, *size);
+  if (!d) return NULL;
+  memcpy(d + 8, &e->guid, sizeof e->guid);
+  memcpy(d + 24, e->link, (chars + 1) * sizeof(WCHAR));
+  return d;
+}
+
+/* Calls each matching registration's callback without the lock, marked busy meanwhile. */
+static void deliver_event(const event *e) {
+  DWORD size;
+  uint8_t *data = event_data(e, &size);
+  for (int i = 0; data && i < MAX_REGS; i++) {
+    pthread_mutex_lock(&standin_lock);
+    int match = regs[i].used && !regs[i].closing &&
+                (regs[i].all || memcmp(&regs[i].guid, &e->guid, sizeof e->guid) == 0);
+    notify_cb cb = regs[i].cb;
+    void *context = regs[i].context;
+    if (match) regs[i].busy++;
+    pthread_mutex_unlock(&standin_lock);
+    if (!match) continue;
+    cb(reg_handle(i), context, e->action, data, size);
+    STAT_ADD(ST_NOTIFICATIONS_DELIVERED, 1);
+    pthread_mutex_lock(&standin_lock);
+    regs[i].busy--;
+    pthread_cond_broadcast(&regs_idle);
+    pthread_mutex_unlock(&standin_lock);
+  }
+  free(data);
+}
+
+static void *notifier_main(void *arg) {
+  (void)arg;
+  for (;;) {
+    pthread_mutex_lock(&ev_lock);
+    while (!ev_head) pthread_cond_wait(&ev_cond, &ev_lock);
+    event *e = ev_head;
+    ev_head = e->next;
+    if (!ev_head) ev_tail = NULL;
+    pthread_mutex_unlock(&ev_lock);
+    deliver_event(e);
+    free(e->link);
+    free(e);
+  }
+  return NULL;
+}
+
+static void start_notifier(void) {
+  pthread_create(&notifier, NULL, notifier_main, NULL);
+  pthread_detach(notifier);
+}
+
+void standin_queue_event(DWORD action, const GUID *g, const WCHAR *link) {
+  size_t chars = 0;
+  while (link[chars]) chars++;
+  event *e = calloc(1, sizeof *e);
+  WCHAR *copy = malloc((chars + 1) * sizeof(WCHAR));
+  if (!e || !copy) { free(e); free(copy); return; }
+  memcpy(copy, link, (chars + 1) * sizeof(WCHAR));
+  *e = (event){ action, *g, copy, NULL };
+  pthread_once(&notifier_once, start_notifier);
+  pthread_mutex_lock(&ev_lock);
+  if (ev_tail) ev_tail->next = e; else ev_head = e;
+  ev_tail = e;
+  pthread_cond_signal(&ev_cond);
+  pthread_mutex_unlock(&ev_lock);
+}
+
+EXPORT CONFIGRET WINAPI CM_Register_Notification(CM_NOTIFY_FILTER *filter, void *context, notify_cb cb, void **out) {
+  if (!filter || !cb || !out) return CR_INVALID_POINTER;
+  if (filter->cbSize != sizeof(CM_NOTIFY_FILTER) || filter->FilterType != CM_NOTIFY_FILTER_TYPE_DEVICEINTERFACE ||
+      (filter->Flags & ~CM_NOTIFY_FILTER_FLAG_ALL_INTERFACE_CLASSES) || filter->Reserved)
+    return CR_INVALID_DATA;
+  pthread_once(&notifier_once, start_notifier);
+  pthread_mutex_lock(&standin_lock);
+  int i = 0;
+  while (i < MAX_REGS && (regs[i].used || regs[i].busy)) i++;
+  if (i < MAX_REGS) {
+    regs[i].used = 1;
+    regs[i].closing = 0;
+    regs[i].all = !!(filter->Flags & CM_NOTIFY_FILTER_FLAG_ALL_INTERFACE_CLASSES);
+    regs[i].guid = filter->u.DeviceInterface.ClassGuid;
+    regs[i].context = context;
+    regs[i].cb = cb;
+    STAT_ADD(ST_REGISTRATIONS, 1);
+  }
+  pthread_mutex_unlock(&standin_lock);
+  if (i == MAX_REGS) return CR_FAILURE;
+  *out = reg_handle(i);
+  return CR_SUCCESS;
+}
+
+EXPORT CONFIGRET WINAPI CM_Unregister_Notification(void *h) {
+  int i = reg_slot(h);
+  /* From inside a callback this would wait for itself: Windows documents a deadlock, we refuse. */
+  if (pthread_equal(pthread_self(), notifier)) return CR_FAILURE;
+  pthread_mutex_lock(&standin_lock);
+  if (i < 0 || !regs[i].used || regs[i].closing) {
+    pthread_mutex_unlock(&standin_lock);
+    return CR_INVALID_DATA;
+  }
+  regs[i].closing = 1;
+  while (regs[i].busy) pthread_cond_wait(&regs_idle, &standin_lock);
+  regs[i].used = 0;
+  STAT_ADD(ST_REGISTRATIONS, -1);
+  pthread_mutex_unlock(&standin_lock);
+  return CR_SUCCESS;
+}

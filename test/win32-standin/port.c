@@ -1,0 +1,168 @@
+/*
+ * I/O completion ports: CreateIoCompletionPort's port object, GetQueuedCompletionStatusEx and
+ * PostQueuedCompletionStatus. A port is a FIFO of packets guarded by its own mutex; waiters block
+ * on a condition variable (koffi runs GetQueuedCompletionStatusEx on one of its worker threads, so
+ * this really blocks a thread, as on Windows). Closing the port's handle wakes every waiter with
+ * ERROR_ABANDONED_WAIT_0 and drops queued packets, which is what Windows does.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "standin.h"
+
+typedef struct packet {
+  ULONG_PTR key;
+  OVERLAPPED *ov;
+  ULONG_PTR internal;
+  DWORD bytes;
+  struct packet *next;
+} packet;
+
+struct port {
+  pthread_mutex_t m;
+  pthread_cond_t c;
+  packet *head, *tail;
+  int closed;
+  int refs;
+};
+
+port *standin_port_new(void) {
+  port *p = calloc(1, sizeof *p);
+  if (!p) return NULL;
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_mutex_init(&p->m, NULL);
+  pthread_cond_init(&p->c, &attr);
+  pthread_condattr_destroy(&attr);
+  p->refs = 1;
+  STAT_ADD(ST_PORTS_ALIVE, 1);
+  return p;
+}
+
+void standin_port_ref(port *p) {
+  pthread_mutex_lock(&p->m);
+  p->refs++;
+  pthread_mutex_unlock(&p->m);
+}
+
+static void drop_packets(port *p) {
+  while (p->head) {
+    packet *k = p->head;
+    p->head = k->next;
+    free(k);
+    STAT_ADD(ST_PACKETS_DROPPED, 1);
+  }
+  p->tail = NULL;
+}
+
+void standin_port_unref(port *p) {
+  pthread_mutex_lock(&p->m);
+  int last = --p->refs == 0;
+  pthread_mutex_unlock(&p->m);
+  if (!last) return;
+  drop_packets(p);
+  pthread_cond_destroy(&p->c);
+  pthread_mutex_destroy(&p->m);
+  free(p);
+  STAT_ADD(ST_PORTS_ALIVE, -1);
+}
+
+int standin_port_post(port *p, ULONG_PTR key, OVERLAPPED *ov, ULONG_PTR internal, DWORD bytes) {
+  packet *k = malloc(sizeof *k);
+  if (!k) return 0;
+  *k = (packet){ key, ov, internal, bytes, NULL };
+  pthread_mutex_lock(&p->m);
+  if (p->closed) {
+    pthread_mutex_unlock(&p->m);
+    free(k);
+    STAT_ADD(ST_PACKETS_DROPPED, 1);
+    return 0;
+  }
+  if (p->tail) p->tail->next = k; else p->head = k;
+  p->tail = k;
+  pthread_cond_signal(&p->c);
+  pthread_mutex_unlock(&p->m);
+  STAT_ADD(ST_PACKETS_POSTED, 1);
+  return 1;
+}
+
+void standin_port_close(port *p) {
+  pthread_mutex_lock(&p->m);
+  p->closed = 1;
+  drop_packets(p);
+  pthread_cond_broadcast(&p->c);
+  pthread_mutex_unlock(&p->m);
+}
+
+int standin_port_holds(port *p, OVERLAPPED *ov) {
+  pthread_mutex_lock(&p->m);
+  packet *k = p->head;
+  while (k && k->ov != ov) k = k->next;
+  pthread_mutex_unlock(&p->m);
+  return k != NULL;
+}
+
+static port *port_from_handle(HANDLE h) {
+  pthread_mutex_lock(&standin_lock);
+  port *p = standin_handle_get(h, H_PORT);
+  if (p) standin_port_ref(p); /* a waiter holds the object even if the handle closes meanwhile */
+  pthread_mutex_unlock(&standin_lock);
+  return p;
+}
+
+/* Waits (caller holds p->m) until a packet, a close or the timeout. Returns 0 on timeout. */
+static int wait_for_packet(port *p, DWORD timeout_ms) {
+  if (timeout_ms == INFINITE) {
+    while (!p->head && !p->closed) pthread_cond_wait(&p->c, &p->m);
+    return 1;
+  }
+  struct timespec deadline;
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += timeout_ms / 1000;
+  deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+  if (deadline.tv_nsec >= 1000000000L) { deadline.tv_sec++; deadline.tv_nsec -= 1000000000L; }
+  while (!p->head && !p->closed) {
+    if (pthread_cond_timedwait(&p->c, &p->m, &deadline) == ETIMEDOUT) return p->head || p->closed;
+  }
+  return 1;
+}
+
+EXPORT BOOL WINAPI GetQueuedCompletionStatusEx(HANDLE port_handle, OVERLAPPED_ENTRY *entries, ULONG count,
+                                               ULONG *removed, DWORD timeout_ms, BOOL alertable) {
+  (void)alertable; /* no APCs in the stand-in: an alertable wait behaves like a plain one */
+  if (!entries || !removed || count == 0) { standin_set_last_error(ERROR_INVALID_PARAMETER); return FALSE; }
+  port *p = port_from_handle(port_handle);
+  if (!p) { standin_set_last_error(ERROR_INVALID_HANDLE); return FALSE; }
+  pthread_mutex_lock(&p->m);
+  int got = wait_for_packet(p, timeout_ms);
+  ULONG n = 0;
+  DWORD err = ERROR_SUCCESS;
+  if (p->closed) err = ERROR_ABANDONED_WAIT_0;
+  else if (!got || !p->head) err = WAIT_TIMEOUT;
+  else {
+    while (p->head && n < count) {
+      packet *k = p->head;
+      p->head = k->next;
+      entries[n++] = (OVERLAPPED_ENTRY){ k->key, k->ov, k->internal, k->bytes };
+      free(k);
+    }
+    if (!p->head) p->tail = NULL;
+  }
+  pthread_mutex_unlock(&p->m);
+  standin_port_unref(p);
+  *removed = n;
+  STAT_ADD(ST_PACKETS_DEQUEUED, n);
+  if (err != ERROR_SUCCESS) { standin_set_last_error(err); return FALSE; }
+  return TRUE;
+}
+
+EXPORT BOOL WINAPI PostQueuedCompletionStatus(HANDLE port_handle, DWORD bytes, ULONG_PTR key, OVERLAPPED *ov) {
+  port *p = port_from_handle(port_handle);
+  if (!p) { standin_set_last_error(ERROR_INVALID_HANDLE); return FALSE; }
+  int ok = standin_port_post(p, key, ov, 0, bytes);
+  standin_port_unref(p);
+  if (!ok) { standin_set_last_error(ERROR_INVALID_HANDLE); return FALSE; }
+  return TRUE;
+}
