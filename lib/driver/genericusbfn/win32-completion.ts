@@ -1,0 +1,174 @@
+/**
+ * The I/O completion port and its one harvester. Every Win32 device of the process is associated
+ * with one shared port (its completion key tells the devices apart), so however many devices and
+ * requests are open, exactly one koffi async call is blocked: GetQueuedCompletionStatusEx on a
+ * libuv worker thread, returning a batch of OVERLAPPED_ENTRYs. koffi's pool has 4 threads and a
+ * BUS_EVENT_NOTIFICATION may pend for hours, so a blocked call per request is never an option
+ * (performance-notes.md pitfall 3).
+ *
+ * Design measured with benchmarks/koffi-vs-direct.ts (see DEFAULTS below for the figures): the
+ * harvester waits INFINITE and is woken for shutdown by a PostQueuedCompletionStatus packet
+ * (key 0, no OVERLAPPED); after each batch it polls the port once more synchronously with a zero
+ * timeout until empty (the "drain"), which saves the async round trip (7–30 µs) whenever more
+ * completions arrived while the batch was dispatched.
+ * While any device is open the blocked call keeps Node's event loop alive; once the last device
+ * closes, the harvester is woken, the port closed, and nothing is left pending.
+ */
+import koffi from 'koffi';
+import createDebug from 'debug';
+import { INFINITE } from '../../../native-defs/win32-api.js';
+import { IoctlError } from './ioctl-device.js';
+import { INVALID_HANDLE_VALUE, kernel32, OVERLAPPED_ENTRY_LAYOUT, readPointer, type Kernel32 } from './win32-ffi.js';
+
+const debug = createDebug('usbfn:win32');
+
+/** The packet that stops the harvester: completion key 0 (no device has it), no OVERLAPPED. */
+const WAKE_KEY = 0;
+
+/** Tuning of the harvester (the benchmark compares these; the defaults are the measured best). */
+export interface HarvesterOptions {
+  /** OVERLAPPED_ENTRY slots per GetQueuedCompletionStatusEx call. */
+  batch?: number;
+  /** How long the blocked call waits before returning empty: INFINITE waits for a packet. */
+  timeoutMs?: number;
+  /** After each batch, poll the port synchronously (zero timeout) until it is empty. */
+  drain?: boolean;
+}
+
+const DEFAULTS: Required<HarvesterOptions> = { batch: 64, timeoutMs: INFINITE, drain: true };
+let options: Required<HarvesterOptions> = { ...DEFAULTS };
+
+/** Sets the harvester tuning for ports created from now on (benchmarks, tests). */
+export function configureHarvester(next: HarvesterOptions): void {
+  options = { ...DEFAULTS, ...next };
+}
+
+/** What a device gives the port: called with each harvested OVERLAPPED address, on the JS thread. */
+export interface CompletionSink {
+  onCompletion(overlapped: number): void;
+}
+
+let shared: CompletionPort | null = null;
+
+export class CompletionPort {
+  /** The process's port, created (and its harvester started) when the first device needs it. */
+  static acquire(): CompletionPort {
+    if (!shared) shared = new CompletionPort(kernel32(), options);
+    return shared;
+  }
+
+  private readonly sinks = new Map<number, CompletionSink>();
+  private readonly handle: bigint;
+  private readonly entries: bigint;
+  private readonly entriesView: DataView;
+  private readonly removed: bigint;
+  private readonly removedView: DataView;
+  private nextKey = WAKE_KEY + 1;
+  private stopping = false;
+  private stopped: Promise<void>;
+  private onStopped!: () => void;
+
+  private constructor(private readonly k32: Kernel32, private readonly tuning: Required<HarvesterOptions>) {
+    const port = k32.CreateIoCompletionPort(INVALID_HANDLE_VALUE, null, 0, 0);
+    if (port === null) throw new IoctlError(k32.GetLastError(), 0, 'CreateIoCompletionPort failed');
+    this.handle = port;
+    const bytes = tuning.batch * OVERLAPPED_ENTRY_LAYOUT.size;
+    this.entries = koffi.alloc('uint8_t', bytes) as bigint;
+    this.entriesView = new DataView(koffi.view(this.entries, bytes));
+    this.removed = koffi.alloc('uint32_t', 1) as bigint;
+    this.removedView = new DataView(koffi.view(this.removed, 4));
+    this.stopped = new Promise((resolve) => (this.onStopped = resolve));
+    debug('completion port opened (batch %d, timeout %d, drain %s)', tuning.batch, tuning.timeoutMs, tuning.drain);
+    this.wait();
+  }
+
+  /** Associates a device handle with the port; its completions go to `sink`. Returns its key. */
+  associate(file: bigint, sink: CompletionSink): number {
+    const key = this.nextKey++;
+    if (this.k32.CreateIoCompletionPort(file, this.handle, key, 0) === null) {
+      const errno = this.k32.GetLastError();
+      if (this.sinks.size === 0) void this.shutdown();
+      throw new IoctlError(errno, 0, `CreateIoCompletionPort (associate) failed with Win32 error ${errno}`);
+    }
+    this.sinks.set(key, sink);
+    return key;
+  }
+
+  /** Forgets a device (all its completions harvested); the last one out closes the port. */
+  release(key: number): Promise<void> {
+    this.sinks.delete(key);
+    return this.sinks.size === 0 ? this.shutdown() : Promise.resolve();
+  }
+
+  private shutdown(): Promise<void> {
+    if (shared === this) shared = null;
+    if (!this.stopping) {
+      this.stopping = true;
+      if (!this.k32.PostQueuedCompletionStatus(this.handle, 0, WAKE_KEY, null)) {
+        debug('PostQueuedCompletionStatus (wake) failed: %d', this.k32.GetLastError());
+      }
+      this.stopped = this.stopped.then(() => this.dispose());
+    }
+    return this.stopped;
+  }
+
+  private dispose(): void {
+    this.k32.CloseHandle(this.handle);
+    koffi.free(this.entries);
+    koffi.free(this.removed);
+    debug('completion port closed');
+  }
+
+  /** Issues the one blocked call. Its callback dispatches, drains, and issues the next. */
+  private wait(): void {
+    const { batch, timeoutMs } = this.tuning;
+    this.k32.GetQueuedCompletionStatusEx.async(this.handle, this.entries, batch, this.removed, timeoutMs, 0, (err, ok) => {
+      if (err) debug('GetQueuedCompletionStatusEx call failed: %O', err);
+      let woken = ok ? this.dispatch(this.removedView.getUint32(0, true)) : false;
+      if (this.tuning.drain) woken = this.drain() || woken;
+      // FALSE with INFINITE means the port itself failed: nothing more can arrive, stop rather than spin.
+      const broken = !ok && !err && timeoutMs === INFINITE && !this.stopping;
+      if (broken) debug('GetQueuedCompletionStatusEx failed on an INFINITE wait: harvester stops');
+      if (woken || broken || (this.stopping && !ok)) this.onStopped();
+      else this.wait();
+    });
+  }
+
+  /** Polls without waiting until the port is empty; true if the wake packet was among them. */
+  private drain(): boolean {
+    let woken = false;
+    const { batch } = this.tuning;
+    while (this.k32.GetQueuedCompletionStatusEx(this.handle, this.entries, batch, this.removed, 0, 0)) {
+      const n = this.removedView.getUint32(0, true);
+      woken = this.dispatch(n) || woken;
+      if (n < batch) break; // fewer than asked: the port was empty, skip the call that proves it
+    }
+    return woken;
+  }
+
+  /** Hands each of the first `n` entries to its device; true if the wake packet was among them. */
+  private dispatch(n: number): boolean {
+    let woken = false;
+    const view = this.entriesView;
+    for (let i = 0; i < n; i++) {
+      const at = i * OVERLAPPED_ENTRY_LAYOUT.size;
+      const key = readPointer(view, at + OVERLAPPED_ENTRY_LAYOUT.key);
+      const overlapped = readPointer(view, at + OVERLAPPED_ENTRY_LAYOUT.overlapped);
+      if (key === WAKE_KEY && overlapped === 0) {
+        woken = true;
+        continue;
+      }
+      const sink = this.sinks.get(key);
+      if (!sink) {
+        debug('completion for unknown key %d (OVERLAPPED 0x%s) ignored', key, overlapped.toString(16));
+        continue;
+      }
+      try {
+        sink.onCompletion(overlapped);
+      } catch (err) {
+        debug('completion handler threw: %O', err); // never let one device stop the harvester
+      }
+    }
+    return woken;
+  }
+}

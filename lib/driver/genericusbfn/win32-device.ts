@@ -1,0 +1,191 @@
+/**
+ * IoctlDevice over a GenericUSBFn.sys handle through koffi: CreateFileW with
+ * FILE_FLAG_OVERLAPPED, one native OVERLAPPED per request, DeviceIoControl, completions harvested
+ * from the process's completion port (win32-completion.ts), CancelIoEx for an aborted signal and
+ * for close().
+ *
+ * Memory (a review should find no buffer the kernel could write after it moved or was freed):
+ * - The OVERLAPPED lives in native memory (win32-overlapped.ts) from DeviceIoControl until its
+ *   completion is harvested; only then is its slot released, and the slabs are freed by close()
+ *   once nothing is pending.
+ * - The caller's buffers are passed zero-copy (koffi hands DeviceIoControl the typed array's own
+ *   memory) and referenced from `pending` until the completion is harvested, so they cannot be
+ *   collected. koffi takes the pointer through node_api_get_buffer_info, which makes V8 move a
+ *   small on-heap typed array's contents off the heap for good first; afterwards its memory never
+ *   moves (test/win32-standin pins this). The caller must not reuse them before the promise
+ *   settles (IoctlDevice's contract).
+ * - Synchronous outcomes, as the I/O manager defines them: TRUE, or FALSE with a warning status
+ *   in OVERLAPPED.Internal, means a completion packet is queued all the same (no
+ *   FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: one path for every success, settled once, by the
+ *   harvester); FALSE with ERROR_IO_PENDING is pending; FALSE with an error status means nothing
+ *   was queued, so it settles at once and the slot is reused.
+ * - Byte counts are passed on unclamped (the caller clamps, IoctlDevice's contract) and never used
+ *   here to read anything.
+ */
+import koffi from 'koffi';
+import createDebug from 'debug';
+import { ErrorCodes, UsbFnError } from '../../errors.js';
+import {
+  ERROR_FILE_NOT_FOUND, ERROR_GEN_FAILURE, ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_IO_PENDING,
+  ERROR_OPERATION_ABORTED,
+} from '../../../native-defs/win32-errors.js';
+import {
+  FILE_FLAG_OVERLAPPED, FILE_SHARE_READ, FILE_SHARE_WRITE, GENERIC_READ, GENERIC_WRITE, NT_SEVERITY_WARNING, OPEN_EXISTING,
+  STATUS_SUCCESS, ntStatusSeverity,
+} from '../../../native-defs/win32-api.js';
+import { ioctlName } from '../../../native-defs/ioctl.js';
+import { IoctlError, type IoctlDevice } from './ioctl-device.js';
+import { CompletionPort, type CompletionSink } from './win32-completion.js';
+import { isInvalidHandle, kernel32, type Kernel32 } from './win32-ffi.js';
+import { OverlappedPool } from './win32-overlapped.js';
+
+const debug = createDebug('usbfn:win32');
+const ERROR_PATH_NOT_FOUND = 3;
+
+interface Pending {
+  resolve(bytes: number): void;
+  reject(err: IoctlError): void;
+  /** Held until harvest so the memory the kernel uses cannot be collected. */
+  input: Uint8Array | null;
+  output: Uint8Array | null;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
+  /**
+   * Opens a device interface by its symbolic link (CreateFileW: GENERIC_READ | GENERIC_WRITE,
+   * FILE_SHARE_READ | FILE_SHARE_WRITE, OPEN_EXISTING, FILE_FLAG_OVERLAPPED) and associates it
+   * with the completion port. Throws a UsbFnError: NOT_FOUND for a link that does not exist,
+   * DRIVER (with win32Error) for any other failure, PLATFORM where there is no kernel32.
+   */
+  static open(path: string): Win32IoctlDevice {
+    const k32 = kernel32();
+    const access = (GENERIC_READ | GENERIC_WRITE) >>> 0;
+    const handle = k32.CreateFileW(path, access, FILE_SHARE_READ | FILE_SHARE_WRITE, null, OPEN_EXISTING, FILE_FLAG_OVERLAPPED, null);
+    if (isInvalidHandle(handle)) throw openError(path, k32.GetLastError());
+    try {
+      return new Win32IoctlDevice(k32, handle!, path);
+    } catch (err) {
+      k32.CloseHandle(handle!);
+      throw new UsbFnError(ErrorCodes.DRIVER, `cannot use ${path}: ${(err as Error).message}`, {
+        cause: err, operation: 'CreateIoCompletionPort', win32Error: (err as IoctlError).errno,
+      });
+    }
+  }
+
+  private readonly pool = new OverlappedPool();
+  private readonly pending: (Pending | undefined)[] = [];
+  private readonly port: CompletionPort;
+  private readonly key: number;
+  private readonly bytesCell: bigint; // GetOverlappedResult's out parameter, in native memory
+  private closing = false;
+  private closed: Promise<void> | null = null;
+  private onIdle: (() => void) | null = null;
+
+  private constructor(private readonly k32: Kernel32, private readonly handle: bigint, readonly path: string) {
+    this.port = CompletionPort.acquire();
+    this.key = this.port.associate(handle, this);
+    this.bytesCell = koffi.alloc('uint32_t', 1) as bigint;
+    debug('opened %s', path);
+  }
+
+  /** Requests issued and not yet harvested. */
+  get pendingCount(): number {
+    return this.pool.size;
+  }
+
+  /** See IoctlDevice.ioctl: overlapped DeviceIoControl, settled when its completion is harvested. */
+  ioctl(code: number, input: Uint8Array | null, output: Uint8Array | null, signal?: AbortSignal): Promise<number> {
+    if (this.closing) return Promise.reject(new IoctlError(ERROR_INVALID_HANDLE));
+    if (signal?.aborted) return Promise.reject(new IoctlError(ERROR_OPERATION_ABORTED));
+    return new Promise<number>((resolve, reject) => this.issue(code, { resolve, reject, input, output }, signal));
+  }
+
+  /** See IoctlDevice.close: CancelIoEx on everything, wait for each completion, close the handle. */
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  /** @internal Called by the completion port with each harvested OVERLAPPED of this device. */
+  onCompletion(overlapped: number): void {
+    const slot = this.pool.slotOf(overlapped);
+    if (slot < 0 || !this.pending[slot]) {
+      debug('%s: completion for an OVERLAPPED not in flight (0x%s) ignored', this.path, overlapped.toString(16));
+      return;
+    }
+    const status = this.pool.status(slot);
+    const bytes = this.pool.bytes(slot);
+    if (status === STATUS_SUCCESS) return this.settle(slot, 0, bytes);
+    // Internal is an NTSTATUS; GetOverlappedResult is the documented way to its Win32 error.
+    const ok = this.k32.GetOverlappedResult(this.handle, this.pool.address(slot), this.bytesCell, 0);
+    this.settle(slot, ok ? 0 : this.k32.GetLastError(), bytes);
+  }
+
+  private issue(code: number, request: Pending, signal: AbortSignal | undefined): void {
+    const slot = this.pool.acquire();
+    this.pending[slot] = request; // before the call: the driver may complete inside it
+    let ok: number;
+    try {
+      const { input, output } = request;
+      ok = this.k32.DeviceIoControl(this.handle, code, input, input?.length ?? 0, output, output?.length ?? 0, null, this.pool.address(slot));
+    } catch (err) {
+      // koffi refused an argument before calling: the kernel never saw this OVERLAPPED.
+      this.settle(slot, ERROR_INVALID_PARAMETER, 0, `DeviceIoControl arguments refused: ${(err as Error).message}`);
+      return;
+    }
+    if (!ok) {
+      const errno = this.k32.GetLastError();
+      const packetFollows = errno === ERROR_IO_PENDING || ntStatusSeverity(this.pool.status(slot)) === NT_SEVERITY_WARNING;
+      if (!packetFollows) return this.settle(slot, errno, 0);
+    }
+    if (debug.enabled) debug('%s: %s pending in slot %d', this.path, ioctlName(code) ?? code.toString(16), slot);
+    if (!signal) return;
+    request.signal = signal;
+    request.onAbort = () => this.cancel(slot);
+    signal.addEventListener('abort', request.onAbort, { once: true });
+    if (signal.aborted) this.cancel(slot); // aborted by something the driver did during the call
+  }
+
+  private cancel(slot: number): void {
+    if (!this.pending[slot]) return;
+    // FALSE with ERROR_NOT_FOUND: it completed already and its packet is on its way. Either way
+    // it settles once, when harvested.
+    if (!this.k32.CancelIoEx(this.handle, this.pool.address(slot))) {
+      debug('%s: CancelIoEx(slot %d): Win32 error %d', this.path, slot, this.k32.GetLastError());
+    }
+  }
+
+  private settle(slot: number, errno: number, bytes: number, message?: string): void {
+    const request = this.pending[slot]!;
+    this.pending[slot] = undefined;
+    this.pool.release(slot);
+    if (request.onAbort) request.signal!.removeEventListener('abort', request.onAbort);
+    if (errno === 0) request.resolve(bytes);
+    else request.reject(new IoctlError(errno === ERROR_IO_PENDING ? ERROR_GEN_FAILURE : errno, bytes, message));
+    if (this.pool.size === 0 && this.onIdle) this.onIdle();
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closing = true;
+    if (this.pool.size > 0) {
+      const idle = new Promise<void>((resolve) => (this.onIdle = resolve));
+      if (!this.k32.CancelIoEx(this.handle, null)) debug('%s: CancelIoEx(all): %d', this.path, this.k32.GetLastError());
+      await idle;
+    }
+    this.k32.CloseHandle(this.handle);
+    this.pool.free();
+    koffi.free(this.bytesCell);
+    debug('closed %s', this.path);
+    await this.port.release(this.key);
+  }
+}
+
+function openError(path: string, errno: number): UsbFnError {
+  const notFound = errno === ERROR_FILE_NOT_FOUND || errno === ERROR_PATH_NOT_FOUND;
+  return new UsbFnError(notFound ? ErrorCodes.NOT_FOUND : ErrorCodes.DRIVER, `cannot open ${path}: Win32 error ${errno}`, {
+    win32Error: errno,
+    operation: 'CreateFileW',
+  });
+}
