@@ -5,7 +5,7 @@ import * as S from '../../native-defs/structs.js';
 import * as C from '../../native-defs/codec.js';
 import { UsbFnEvent } from '../../native-defs/enums.js';
 
-type KType = koffi.IKoffiCType;
+type KType = Parameters<typeof koffi.sizeof>[0];
 const kdecode = (bytes: Uint8Array, type: unknown, offset = 0) => koffi.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset, type as KType);
 const kencode = (type: unknown, value: unknown) => {
   const out = Buffer.alloc(koffi.sizeof(type as KType));

@@ -3,6 +3,8 @@ import * as assert from 'uvu/assert';
 import koffi from 'koffi';
 import * as S from '../../native-defs/structs.js';
 
+type KType = Parameters<typeof koffi.sizeof>[0];
+
 // Sizes, alignments and offsets from genericusbfn.md §5.
 const SIZES: [string, unknown, number, number][] = [
   ['USB_DEFAULT_PIPE_SETUP_PACKET', S.USB_DEFAULT_PIPE_SETUP_PACKET, 8, 1],
@@ -21,8 +23,8 @@ const SIZES: [string, unknown, number, number][] = [
 
 for (const [name, type, size, align] of SIZES) {
   test(`${name} is ${size} bytes, align ${align}`, () => {
-    assert.is(koffi.sizeof(type as koffi.IKoffiCType), size);
-    assert.is(koffi.alignof(type as koffi.IKoffiCType), align);
+    assert.is(koffi.sizeof(type as KType), size);
+    assert.is(koffi.alignof(type as KType), align);
   });
 }
 
@@ -72,14 +74,14 @@ const OFFSETS: [unknown, string, number][] = [
 
 test('every field offset of the spec, as koffi lays the struct out', () => {
   for (const [type, field, offset] of OFFSETS) {
-    assert.is(koffi.offsetof(type as koffi.IKoffiCType, field), offset, field);
+    assert.is(koffi.offsetof(type as KType, field), offset, field);
   }
 });
 
 test('LAYOUT constants used by the codecs agree with koffi', () => {
   const L = S.LAYOUT;
-  const size = (t: unknown) => koffi.sizeof(t as koffi.IKoffiCType);
-  const off = (t: unknown, f: string) => koffi.offsetof(t as koffi.IKoffiCType, f);
+  const size = (t: unknown) => koffi.sizeof(t as KType);
+  const off = (t: unknown, f: string) => koffi.offsetof(t as KType, f);
   assert.is(L.NOTIFICATION_SIZE, size(S.USBFN_NOTIFICATION));
   assert.is(L.PIPE_INFORMATION_SIZE, size(S.USBFN_PIPE_INFORMATION));
   assert.is(L.PIPE_INFORMATION_PIPE_ID_OFFSET, off(S.USBFN_PIPE_INFORMATION, 'PipeId'));

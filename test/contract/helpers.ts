@@ -1,0 +1,68 @@
+/** Small helpers shared by the contract suites. */
+import * as assert from 'uvu/assert';
+import type { BackendStack, TestBackend } from '../backends.js';
+import type { BusEvent, BusEventType } from '../../lib/driver/driver.js';
+import { isUsbFnError, type UsbFnErrorCode } from '../../lib/errors.js';
+import type { EmulatorOptions } from '../../lib/driver/emulator/index.js';
+import type { GenericUsbFnDriverOptions } from '../../lib/driver/genericusbfn/index.js';
+
+export const BULK_IN = 0x81;
+export const BULK_OUT = 0x01;
+
+/** Runs `body` on a fresh stack of `backend` and always closes it. */
+export async function withStack(
+  backend: TestBackend,
+  body: (s: BackendStack) => Promise<void>,
+  emulatorOptions?: EmulatorOptions,
+  driverOptions?: GenericUsbFnDriverOptions,
+): Promise<void> {
+  const stack = await backend.create(emulatorOptions, driverOptions);
+  try {
+    await body(stack);
+  } finally {
+    await stack.close();
+  }
+}
+
+/** Activates, lets the host enumerate at `speed`, and consumes the attach/reset/configured events. */
+export async function configured(s: BackendStack, speed: 'full' | 'high' | 'super' = 'high'): Promise<BusEvent[]> {
+  await s.driver.activate();
+  await s.host.enumerate({ speed });
+  return takeUntil(s, 'configured');
+}
+
+/** Reads bus events until one of `type` arrives; returns all read, in order. */
+export async function takeUntil(s: BackendStack, type: BusEventType): Promise<BusEvent[]> {
+  const seen: BusEvent[] = [];
+  for (;;) {
+    const e = await s.driver.nextBusEvent({ signal: AbortSignal.timeout(2000) });
+    seen.push(e);
+    if (e.type === type) return seen;
+  }
+}
+
+/** Asserts `promise` rejects with a UsbFnError of `code`; returns the error. */
+export async function rejectsWith(promise: Promise<unknown>, code: UsbFnErrorCode, message?: string) {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(isUsbFnError(err), `${message ?? ''} expected a UsbFnError, got ${String(err)}`);
+    assert.is((err as { code: string }).code, code, message);
+    return err as import('../../lib/errors.js').UsbFnError;
+  }
+  assert.unreachable(`${message ?? ''} expected rejection with ${code}`);
+  throw new Error('unreachable');
+}
+
+/** Pipe id of an endpoint address at the high-speed configuration. */
+export async function pipeIdOf(s: BackendStack, address: number): Promise<number> {
+  const info = await s.driver.getClassInfo();
+  const pipe = info.high.pipes.find((p) => p.endpointAddress === address);
+  assert.ok(pipe, `no pipe 0x${address.toString(16)}`);
+  return pipe!.pipeId;
+}
+
+/** Lets queued completions run (the emulator completes asynchronously). */
+export const settle = () => new Promise<void>((r) => setImmediate(r));
+
+export const bytes = (n: number, seed = 1) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);

@@ -1,0 +1,173 @@
+/** Contract: bulk transfers, ZLP rules, cancellation by the bus and by signals, stall. */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { TestBackend, BackendStack } from '../backends.js';
+import { ErrorCodes } from '../../lib/errors.js';
+import { BULK_IN, BULK_OUT, bytes, configured, pipeIdOf, rejectsWith, settle, withStack } from './helpers.js';
+
+const MPS = 512; // high speed bulk
+
+async function pipes(s: BackendStack) {
+  await configured(s);
+  return { inId: await pipeIdOf(s, BULK_IN), outId: await pipeIdOf(s, BULK_OUT) };
+}
+
+export function transfersSuite(backend: TestBackend): void {
+  const test = suite(`contract/transfers [${backend.name}]`);
+
+  test('transfers before ACTIVATE and before Configured are refused as invalid state', () =>
+    withStack(backend, async (s) => {
+      const outId = await pipeIdOf(s, BULK_OUT);
+      await rejectsWith(s.driver.transferOut(outId, new Uint8Array(512)), ErrorCodes.INVALID_STATE, 'before activate');
+      await s.driver.activate();
+      s.host.attach('high');
+      s.host.reset('high');
+      const err = await rejectsWith(s.driver.transferOut(outId, new Uint8Array(512)), ErrorCodes.INVALID_STATE, 'before configured');
+      assert.is(err.win32Error, 5023);
+    }));
+
+  test('a pipe id that does not exist is an invalid argument', () =>
+    withStack(backend, async (s) => {
+      await configured(s);
+      await rejectsWith(s.driver.transferOut(77, new Uint8Array(512)), ErrorCodes.INVALID_ARG);
+      await rejectsWith(s.driver.transferIn(-1, new Uint8Array(1)), ErrorCodes.INVALID_ARG);
+    }));
+
+  test('a pipe used in the wrong direction is refused', () =>
+    withStack(backend, async (s) => {
+      const { inId, outId } = await pipes(s);
+      await rejectsWith(s.driver.transferOut(inId, new Uint8Array(512)), ErrorCodes.INVALID_ARG);
+      await rejectsWith(s.driver.transferIn(outId, new Uint8Array(4)), ErrorCodes.INVALID_ARG);
+    }));
+
+  for (const [length, zlp] of [[0, false], [0, true], [MPS - 1, true], [MPS, false], [MPS, true], [MPS + 1, true], [3 * MPS, false], [3 * MPS, true]] as const) {
+    const zlpOnWire = length === 0 || (zlp && length % MPS === 0);
+    test(`TRANSFER_IN of ${length} bytes ${zlp ? 'with' : 'without'} APPEND_ZERO_PKT: ${zlpOnWire ? 'a ZLP follows' : 'no ZLP'}`, () =>
+      withStack(backend, async (s) => {
+        const { inId } = await pipes(s);
+        const data = bytes(length);
+        const sent = s.driver.transferIn(inId, data, { zlp });
+        const received = length === 0 ? new Uint8Array(0) : await s.host.bulkIn(BULK_IN, length);
+        if (length > 0) assert.equal(received, data);
+        if (zlpOnWire && length > 0) assert.equal(await s.host.bulkIn(BULK_IN, MPS), new Uint8Array(0), 'the ZLP');
+        if (length === 0) assert.equal(await s.host.bulkIn(BULK_IN, MPS), new Uint8Array(0), 'a 0-byte transfer is one ZLP');
+        assert.is(await sent, length);
+        // Whatever follows arrives as its own transfer: no stray empty read in between.
+        const next = s.driver.transferIn(inId, Uint8Array.of(1, 2, 3));
+        assert.equal(await s.host.bulkIn(BULK_IN, MPS), Uint8Array.of(1, 2, 3));
+        await next;
+      }));
+  }
+
+  test('a host read ends on a short packet even if it asked for more', () =>
+    withStack(backend, async (s) => {
+      const { inId } = await pipes(s);
+      const data = bytes(MPS + 100);
+      const sent = s.driver.transferIn(inId, data);
+      assert.equal(await s.host.bulkIn(BULK_IN, 8 * MPS), data);
+      await sent;
+    }));
+
+  for (const [length, zlp] of [[MPS - 1, false], [MPS + 1, false], [0, false], [2 * MPS, true]] as const) {
+    test(`TRANSFER_OUT completes on ${length === 0 ? 'a ZLP' : zlp ? 'the host\'s ZLP' : 'a short packet'} (${length} bytes)`, () =>
+      withStack(backend, async (s) => {
+        const { outId } = await pipes(s);
+        const buffer = new Uint8Array(8 * MPS);
+        const read = s.driver.transferOut(outId, buffer);
+        await s.host.bulkOut(BULK_OUT, bytes(length), { zlp });
+        assert.is(await read, length);
+        assert.equal(buffer.subarray(0, length), bytes(length));
+      }));
+  }
+
+  test('TRANSFER_OUT completes on a full buffer and leaves the rest for the next request', () =>
+    withStack(backend, async (s) => {
+      const { outId } = await pipes(s);
+      const sending = s.host.bulkOut(BULK_OUT, bytes(3 * MPS + 7));
+      const a = new Uint8Array(2 * MPS);
+      const b = new Uint8Array(4 * MPS);
+      assert.is(await s.driver.transferOut(outId, a), 2 * MPS);
+      assert.is(await s.driver.transferOut(outId, b), MPS + 7);
+      await sending;
+      assert.equal([...a, ...b.subarray(0, MPS + 7)], [...bytes(3 * MPS + 7)]);
+    }));
+
+  test('k·mps bytes without a ZLP do not end a longer read: the next bytes join it', () =>
+    withStack(backend, async (s) => {
+      const { outId } = await pipes(s);
+      const buffer = new Uint8Array(8 * MPS);
+      const read = s.driver.transferOut(outId, buffer);
+      await s.host.bulkOut(BULK_OUT, bytes(2 * MPS));
+      await settle();
+      assert.is(s.device.pending({ pipeId: outId }), 1, 'still waiting for a short packet');
+      await s.host.bulkOut(BULK_OUT, Uint8Array.of(0xaa));
+      assert.is(await read, 2 * MPS + 1);
+    }));
+
+  for (const cause of ['reset', 'detach', 'unconfigure'] as const) {
+    test(`${cause} cancels pending transfers with ERROR_OPERATION_ABORTED`, () =>
+      withStack(backend, async (s) => {
+        const { inId, outId } = await pipes(s);
+        const read = s.driver.transferOut(outId, new Uint8Array(MPS));
+        const write = s.driver.transferIn(inId, bytes(100));
+        await settle();
+        if (cause === 'reset') s.host.reset('high');
+        else if (cause === 'detach') s.host.detach();
+        else s.host.unconfigure();
+        for (const p of [read, write]) {
+          const err = await rejectsWith(p, ErrorCodes.CANCELED);
+          assert.is(err.win32Error, 995);
+        }
+        assert.is(s.device.pending({ pipeId: outId }) + s.device.pending({ pipeId: inId }), 0);
+      }));
+  }
+
+  test('an AbortSignal cancels one transfer and the device lets go of it', () =>
+    withStack(backend, async (s) => {
+      const { outId } = await pipes(s);
+      const ac = new AbortController();
+      const cancelled = s.driver.transferOut(outId, new Uint8Array(MPS), { signal: ac.signal });
+      const kept = s.driver.transferOut(outId, new Uint8Array(MPS));
+      await settle();
+      ac.abort();
+      await rejectsWith(cancelled, ErrorCodes.CANCELED);
+      assert.is(s.device.pending({ pipeId: outId }), 1);
+      await s.host.bulkOut(BULK_OUT, Uint8Array.of(5));
+      assert.is(await kept, 1, 'the data went to the request that was still pending');
+      await rejectsWith(s.driver.transferOut(outId, new Uint8Array(MPS), { signal: ac.signal }), ErrorCodes.CANCELED, 'already aborted');
+    }));
+
+  test('stall: the host sees a halted endpoint, pipe state says so, and a transfer fails as STALLED', () =>
+    withStack(backend, async (s) => {
+      const { inId } = await pipes(s);
+      await s.driver.setPipeState(inId, true);
+      assert.ok(await s.driver.getPipeState(inId));
+      assert.ok(s.host.isHalted(BULK_IN));
+      await rejectsWith(s.host.bulkIn(BULK_IN, MPS), ErrorCodes.STALLED);
+      await rejectsWith(s.driver.transferIn(inId, bytes(10)), ErrorCodes.STALLED);
+      await s.driver.setPipeState(inId, false);
+      assert.not.ok(await s.driver.getPipeState(inId));
+      const sent = s.driver.transferIn(inId, bytes(10));
+      assert.equal(await s.host.bulkIn(BULK_IN, MPS), bytes(10));
+      await sent;
+    }));
+
+  test('a host CLEAR_FEATURE(ENDPOINT_HALT) clears the stall the device set', () =>
+    withStack(backend, async (s) => {
+      const { outId } = await pipes(s);
+      await s.driver.setPipeState(outId, true);
+      s.host.clearHalt(BULK_OUT);
+      assert.not.ok(await s.driver.getPipeState(outId));
+    }));
+
+  test('a byte count larger than the buffer is malformed, never trusted', () =>
+    withStack(backend, async (s) => {
+      const { outId } = await pipes(s);
+      s.device.injectFault({ code: 0x0022c016, errno: 0, bytesReturned: 4096, at: 'completion' });
+      const read = s.driver.transferOut(outId, new Uint8Array(MPS));
+      await s.host.bulkOut(BULK_OUT, bytes(10)).catch(() => undefined);
+      await rejectsWith(read, ErrorCodes.MALFORMED);
+    }));
+
+  test.run();
+}
