@@ -227,6 +227,14 @@ test('standard requests are answered by the emulator, never forwarded', async ({
   assert.is(device.state, 'default');
 });
 
+test('SET_INTERFACE / GET_INTERFACE through EP0: SetInterface event, alternate setting reported', async ({ device }) => {
+  await device.host.controlTransfer({ bmRequestType: 0x01, bRequest: 11, wValue: 1, wIndex: 0, wLength: 0 });
+  const event = await nextEvent(device);
+  assert.equal([event.event, event.alternateInterface], [UsbFnEvent.SetInterface, { interfaceNumber: 0, alternateInterfaceNumber: 1 }]);
+  assert.equal([...(await device.host.controlTransfer({ bmRequestType: 0x81, bRequest: 10, wValue: 0, wIndex: 0, wLength: 1 }))], [1]);
+  await rejectsCode(device.host.controlTransfer({ bmRequestType: 0x01, bRequest: 11, wValue: 1, wIndex: 5, wLength: 0 }), 'USBFN_ERR_STALLED');
+});
+
 test('vendor requests are forwarded by default, stalled with forwardVendorRequests: false', async () => {
   const vendor: SetupPacket = { bmRequestType: 0x40, bRequest: 1, wValue: 0, wIndex: 0, wLength: 0 };
   await withDevice({}, async (device) => {

@@ -64,7 +64,9 @@ function answerStandard(core: EmulatorCore, setup: SetupPacket, toHost: boolean)
         ? Uint8Array.of(core.alternateSettings.get(setup.wIndex & 0xff) ?? 0)
         : null;
     case Request.SetInterface:
-      return toHost ? null : attempt(() => core.setInterface(setup.wIndex & 0xff, setup.wValue & 0xff));
+      return toHost || (setup.wIndex & 0xff) !== core.options.interfaceNumber
+        ? null
+        : attempt(() => core.setInterface(setup.wIndex & 0xff, setup.wValue & 0xff));
     default:
       return null;
   }
