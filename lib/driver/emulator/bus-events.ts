@@ -13,6 +13,7 @@ import type { IoctlRequest } from './completions.js';
 
 const debug = createDebug('usbfn:emulator');
 
+/** Pending BUS_EVENT_NOTIFICATION requests and the events waiting for one (see the file comment). */
 export class BusEventQueue {
   private readonly waiting: IoctlRequest[] = [];
   private readonly queued: Notification[] = [];

@@ -35,6 +35,7 @@ interface Session {
   handshake?: IoctlRequest;
 }
 
+/** EP0 of one emulated interface: the control transfer in progress and EP0's halt bit. */
 export class Control {
   /** Device to host: sources are the device's TRANSFER_IN, the sink is the host's data stage. */
   readonly toHost = new PacketPipe(64);

@@ -41,6 +41,7 @@ export interface CompletionSink {
 
 const stateError = (message: string) => new UsbFnError(ErrorCodes.INVALID_STATE, message, { operation: 'SimulatedHost' });
 
+/** Shared state of one emulated cable; internal (users see EmulatedGenericUsbFn and SimulatedHost). */
 export class EmulatorCore {
   readonly options: ResolvedOptions;
   readonly classInfo: Uint8Array;

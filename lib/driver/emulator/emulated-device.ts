@@ -55,6 +55,10 @@ export interface EmulatedGenericUsbFnEvents {
   complete: [IoctlCompletion];
 }
 
+/**
+ * GenericUSBFn.sys as an IoctlDevice. `new EmulatedGenericUsbFn(options)` is a device handle
+ * already open; the driver issues IOCTLs on it, tests drive the bus through `host`.
+ */
 export class EmulatedGenericUsbFn extends EventEmitter<EmulatedGenericUsbFnEvents> implements IoctlDevice {
   /** The host side of the cable. */
   readonly host: SimulatedHost;

@@ -24,11 +24,13 @@ export function hostAbortError(reason: AbortReason, operation: string): UsbFnErr
   }
 }
 
+/** Limits of one host operation. */
 export interface HostOpOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
 }
 
+/** A pending host operation: settles once, through the completion queue; timer and signal cleaned up on settle. */
 export class HostOp<T> {
   readonly promise: Promise<T>;
   settled = false;

@@ -16,6 +16,7 @@ import type { EmulatedDeviceState, EmulatorCore, DataPipe } from './core.js';
 import { HostOp, refuse } from './host-op.js';
 import { Xfer } from './packet-pipe.js';
 
+/** Options of SimulatedHost.enumerate(). */
 export interface EnumerateOptions {
   /** Link speed of the Attach and Reset events. Default 'high'. */
   speed?: BusSpeed;
@@ -25,12 +26,14 @@ export interface EnumerateOptions {
   timeoutMs?: number;
 }
 
+/** Options of SimulatedHost.controlTransfer(). */
 export interface ControlTransferOptions {
   /** Default: the emulator's controlTimeoutMs (5000). */
   timeoutMs?: number;
   signal?: AbortSignal;
 }
 
+/** Options of SimulatedHost.bulkOut(). */
 export interface BulkOutOptions {
   /** Follow the data with a ZLP when its length is a non-zero multiple of wMaxPacketSize. */
   zlp?: boolean;
@@ -39,6 +42,7 @@ export interface BulkOutOptions {
   timeoutMs?: number;
 }
 
+/** Options of SimulatedHost.bulkIn(). */
 export interface BulkInOptions {
   signal?: AbortSignal;
   /** Give up (USBFN_ERR_TIMEOUT) after this long; default: wait as long as the device NAKs. */
@@ -50,6 +54,7 @@ export interface BulkInOptions {
 const error = (code: (typeof ErrorCodes)[keyof typeof ErrorCodes], operation: string, message: string) =>
   new UsbFnError(code, `${operation}: ${message}`, { operation });
 
+/** The USB host at the far end of the emulated cable (see the file comment for its errors). */
 export class SimulatedHost {
   /** @internal Created by EmulatedGenericUsbFn. */
   constructor(private readonly core: EmulatorCore) {}

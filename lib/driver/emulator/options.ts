@@ -66,6 +66,7 @@ export const DEFAULT_INTERFACE_GUID = '{8A5D1D72-5E6B-4B1C-9E1F-3C0D2B7A6E15}';
 
 /** The three speeds with their own descriptors; low speed shares full speed's. */
 export type DescriptorSpeed = 'full' | 'high' | 'super';
+/** The speeds in class-info order. */
 export const DESCRIPTOR_SPEEDS: readonly DescriptorSpeed[] = ['full', 'high', 'super'];
 
 /** The speed whose packet sizes apply on a link of `speed`. */
@@ -73,6 +74,7 @@ export function descriptorSpeed(speed: BusSpeed): DescriptorSpeed {
   return speed === 'low' ? 'full' : speed;
 }
 
+/** A data endpoint with every default filled in and its pipe id assigned. */
 export interface ResolvedEndpoint {
   pipeId: number;
   address: number;
@@ -82,6 +84,7 @@ export interface ResolvedEndpoint {
   interval: number;
 }
 
+/** EmulatorOptions with every default filled in (EmulatedGenericUsbFn.options). */
 export type ResolvedOptions = Required<Omit<EmulatorOptions, 'endpoints' | 'ep0MaxPacketSize' | 'extraDescriptors' | 'interfaceClass'>> & {
   endpoints: ResolvedEndpoint[];
   ep0MaxPacketSize: Record<DescriptorSpeed, number>;

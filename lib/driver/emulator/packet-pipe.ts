@@ -37,6 +37,7 @@ export class Xfer {
   ) {}
 }
 
+/** One direction of one endpoint: sources matched against sinks, packet by packet. */
 export class PacketPipe {
   readonly sources: Xfer[] = [];
   readonly sinks: Xfer[] = [];
