@@ -112,7 +112,7 @@ suitePerBackend('SetupRequest lifecycle', (test, backend) => {
     s.device.control.on('setup', (req) => void req.defer());
     const host = rejection(s.host.controlTransfer(classRequest('in', 0x01, 8)));
     const req = await first;
-    const reset = new Promise((resolve) => s.device.once('reset', resolve));
+    const reset = new Promise<void>((resolve) => s.device.once('reset', () => resolve()));
     s.host.reset('high');
     await reset;
     assert.is((await host).code, 'USBFN_ERR_CANCELED');
@@ -129,7 +129,7 @@ suitePerBackend('SetupRequest lifecycle', (test, backend) => {
     s.device.control.on('setup', (req) => void req.defer());
     const host = rejection(s.host.controlTransfer(classRequest('out', 0x01, 0)));
     const req = await first;
-    const detached = new Promise((resolve) => s.device.once('detach', resolve));
+    const detached = new Promise<void>((resolve) => s.device.once('detach', () => resolve()));
     s.host.detach();
     await detached;
     assert.is((await host).code, 'USBFN_ERR_DISCONNECTED');
