@@ -218,7 +218,7 @@ function decodeNameAndGuid(bytes: Uint8Array, nameAt: number, guidAt: number, ha
   };
 }
 
-export function encodeClassInformationPacket(p: ClassInformationPacket, out = new Uint8Array(L.CLASS_INFO_SIZE)): Uint8Array {
+export function encodeClassInformationPacket(p: ClassInformationPacket, out: Uint8Array = new Uint8Array(L.CLASS_INFO_SIZE)): Uint8Array {
   need(out, 0, L.CLASS_INFO_SIZE, 'USBFN_CLASS_INFORMATION_PACKET');
   out.fill(0, 0, L.CLASS_INFO_SIZE);
   encodeClassInterface(p.fullSpeed, out, L.CLASS_INFO_FULL_OFFSET);
@@ -238,7 +238,7 @@ export function decodeClassInformationPacket(bytes: Uint8Array): ClassInformatio
   };
 }
 
-export function encodeClassInformationPacketEx(p: ClassInformationPacketEx, out = new Uint8Array(L.CLASS_INFO_SIZE)): Uint8Array {
+export function encodeClassInformationPacketEx(p: ClassInformationPacketEx, out: Uint8Array = new Uint8Array(L.CLASS_INFO_SIZE)): Uint8Array {
   need(out, 0, L.CLASS_INFO_SIZE, 'USBFN_CLASS_INFORMATION_PACKET_EX');
   out.fill(0, 0, L.CLASS_INFO_SIZE);
   encodeClassInterfaceEx(p.fullSpeed, out, L.CLASS_INFO_EX_FULL_OFFSET);
@@ -279,7 +279,7 @@ export interface Notification {
   raw?: Uint8Array;
 }
 
-export function encodeNotification(n: Notification, out = new Uint8Array(L.NOTIFICATION_SIZE)): Uint8Array {
+export function encodeNotification(n: Notification, out: Uint8Array = new Uint8Array(L.NOTIFICATION_SIZE)): Uint8Array {
   need(out, 0, L.NOTIFICATION_SIZE, 'USBFN_NOTIFICATION');
   const dv = view(out);
   const u = L.NOTIFICATION_UNION_OFFSET;
@@ -336,7 +336,7 @@ export interface InterfaceInfo {
 }
 
 /** The 12-byte header GET_INTERFACE_DESCRIPTOR_SET takes as input. */
-export function encodeInterfaceInfoHeader(interfaceNumber: number, speed: number, size = 0, out = new Uint8Array(L.INTERFACE_INFO_SIZE)): Uint8Array {
+export function encodeInterfaceInfoHeader(interfaceNumber: number, speed: number, size = 0, out: Uint8Array = new Uint8Array(L.INTERFACE_INFO_SIZE)): Uint8Array {
   need(out, 0, L.INTERFACE_INFO_SIZE, 'USBFN_INTERFACE_INFO');
   out.fill(0, 0, L.INTERFACE_INFO_SIZE);
   const dv = view(out);
@@ -351,7 +351,7 @@ export function encodeInterfaceInfo(info: Omit<InterfaceInfo, 'size'>, mode: Int
   const set = info.descriptorSet;
   const size = mode === 'payload' ? set.length : L.INTERFACE_INFO_SET_OFFSET + set.length;
   if (size > 0xffff) throw new CodecError(`descriptor set of ${set.length} bytes does not fit Size (u16)`, 'Size');
-  const out = new Uint8Array(Math.max(L.INTERFACE_INFO_SIZE, L.INTERFACE_INFO_SET_OFFSET + set.length));
+  const out: Uint8Array = new Uint8Array(Math.max(L.INTERFACE_INFO_SIZE, L.INTERFACE_INFO_SET_OFFSET + set.length));
   encodeInterfaceInfoHeader(info.interfaceNumber, info.speed, size, out);
   out.set(set, L.INTERFACE_INFO_SET_OFFSET);
   return out;
@@ -392,7 +392,7 @@ export interface UsbString {
   text: string;
 }
 
-export function encodeUsbString(s: UsbString, out = new Uint8Array(L.USB_STRING_SIZE)): Uint8Array {
+export function encodeUsbString(s: UsbString, out: Uint8Array = new Uint8Array(L.USB_STRING_SIZE)): Uint8Array {
   need(out, 0, L.USB_STRING_SIZE, 'USBFN_USB_STRING');
   if (!Number.isInteger(s.stringIndex) || s.stringIndex < 0 || s.stringIndex > 255) {
     throw new CodecError(`StringIndex must be 0..255, got ${s.stringIndex}`, 'StringIndex');
@@ -409,7 +409,7 @@ export function decodeUsbString(bytes: Uint8Array): UsbString {
 }
 
 /** A pipe id (USBFNPIPEID, u32 LE): the lpInBuffer of transfers, handshakes and pipe state. */
-export function encodePipeId(pipeId: number, out = new Uint8Array(L.PIPE_ID_SIZE)): Uint8Array {
+export function encodePipeId(pipeId: number, out: Uint8Array = new Uint8Array(L.PIPE_ID_SIZE)): Uint8Array {
   view(out).setUint32(0, pipeId, true);
   return out;
 }

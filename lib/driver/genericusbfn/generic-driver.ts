@@ -4,6 +4,7 @@
  * On Windows the IoctlDevice is the koffi overlapped handle; in tests and on other platforms it
  * is the emulator, so these bytes are exercised everywhere.
  */
+import { setMaxListeners } from 'node:events';
 import createDebug from 'debug';
 import * as IOCTL from '../../../native-defs/ioctl.js';
 import {
@@ -59,6 +60,9 @@ export class GenericUsbFnDriver implements UsbFnDriver {
 
   /** Takes ownership of `device`: close() closes it. */
   constructor(private readonly device: IoctlDevice, options: GenericUsbFnDriverOptions = {}) {
+    // Every pending request listens to the close signal (through the device or linkSignals), and
+    // 64+ pending requests are normal: the default limit of 10 would only print false leak warnings.
+    setMaxListeners(0, this.closer.signal);
     this.sizeMode = options.interfaceInfoSizeMode ?? 'payload';
     this.initialSetBuffer = Math.max(LAYOUT.INTERFACE_INFO_SIZE, options.initialDescriptorSetBuffer ?? 256);
     this.pump = new BusEventPump(
