@@ -122,34 +122,45 @@ export async function rejectsWith(promise: Promise<unknown>, code: UsbFnErrorCod
 export const isCode = (err: unknown, code: UsbFnErrorCode) => isUsbFnError(err, code);
 
 /** The host reads IN transfers until `total` bytes have arrived; returns the concatenation. */
-export async function hostReadAll(s: BackendStack, total: number, chunk = 1 << 20): Promise<Buffer> {
-  const out = Buffer.allocUnsafe(total);
+export async function hostReadAll(s: BackendStack, total: number, chunk = (1 << 20) + 512): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
   let got = 0;
   while (got < total) {
-    const part = await s.host.bulkIn(BULK_IN, Math.min(chunk, total - got), { into: out.subarray(got) });
+    const part = await s.host.bulkIn(BULK_IN, chunk);
+    parts.push(part);
     got += part.length;
   }
-  return out;
+  return Buffer.concat(parts);
 }
 
 /**
  * Registers `suite(backend)` for every backend; a backend that cannot run here registers its
  * tests as skipped and prints why.
  */
+const only = process.env.USBFN_TEST_ONLY;
+
 export function forEachBackend(suite: (backend: TestBackend, it: (name: string, fn: () => Promise<void>) => void) => void): void {
   for (const backend of backends) {
     if (backend.skip) console.log(`skipping stream tests on ${backend.name}: ${backend.skip}`);
-    suite(backend, (name, fn) => (backend.skip ? test.skip : test)(`${backend.name}: ${name}`, fn));
+    suite(backend, (name, fn) => {
+      const full = `${backend.name}: ${name}`;
+      if (only && !full.includes(only)) return; // USBFN_TEST_ONLY=<substring> runs matching tests only
+      (backend.skip ? test.skip : test)(full, fn);
+    });
   }
 }
 
-/** Reads IN transfers until `total` bytes have arrived, hashing as it goes; returns the SHA-256. */
-export async function hostReadHash(s: BackendStack, total: number, chunk = 1 << 20): Promise<string> {
+/**
+ * Reads IN transfers until `total` bytes have arrived, hashing as it goes; returns the SHA-256.
+ * Each read asks for more than a 1 MiB write, so a ZLP after a write ends that read (a read that
+ * stopped exactly at its length would leave the ZLP, and the device's transfer, pending).
+ */
+export async function hostReadHash(s: BackendStack, total: number, chunk = (1 << 20) + 512): Promise<string> {
   const hash = createHash('sha256');
   const into = Buffer.allocUnsafe(chunk);
   let got = 0;
   while (got < total) {
-    const part = await s.host.bulkIn(BULK_IN, Math.min(chunk, total - got), { into });
+    const part = await s.host.bulkIn(BULK_IN, chunk, { into });
     hash.update(part);
     got += part.length;
   }
