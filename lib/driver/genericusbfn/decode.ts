@@ -20,30 +20,20 @@ export function toPipeInfo(p: PipeInformation): PipeInfo {
   };
 }
 
+/** Name, GUID and the three speeds of a class-info packet, each speed mapped by `speed`. */
+function perSpeed<T, R>(
+  p: { interfaceName: string; interfaceGuid: string | null; fullSpeed: T; highSpeed: T; superSpeed: T },
+  speed: (c: T) => R,
+) {
+  return { interfaceName: p.interfaceName, interfaceGuid: p.interfaceGuid, full: speed(p.fullSpeed), high: speed(p.highSpeed), super: speed(p.superSpeed) };
+}
+
 export function toClassInfo(p: ClassInformationPacket): ClassInfo {
-  const speed = (c: ClassInformationPacket['fullSpeed']) => ({ interfaceNumber: c.interfaceNumber, pipes: c.pipes.map(toPipeInfo) });
-  return {
-    interfaceName: p.interfaceName,
-    interfaceGuid: p.interfaceGuid,
-    full: speed(p.fullSpeed),
-    high: speed(p.highSpeed),
-    super: speed(p.superSpeed),
-  };
+  return perSpeed(p, (c) => ({ interfaceNumber: c.interfaceNumber, pipes: c.pipes.map(toPipeInfo) }));
 }
 
 export function toClassInfoEx(p: ClassInformationPacketEx): ClassInfoEx {
-  const speed = (c: ClassInformationPacketEx['fullSpeed']) => ({
-    baseInterfaceNumber: c.baseInterfaceNumber,
-    interfaceCount: c.interfaceCount,
-    pipes: c.pipes.map(toPipeInfo),
-  });
-  return {
-    interfaceName: p.interfaceName,
-    interfaceGuid: p.interfaceGuid,
-    full: speed(p.fullSpeed),
-    high: speed(p.highSpeed),
-    super: speed(p.superSpeed),
-  };
+  return perSpeed(p, (c) => ({ baseInterfaceNumber: c.baseInterfaceNumber, interfaceCount: c.interfaceCount, pipes: c.pipes.map(toPipeInfo) }));
 }
 
 /** USBFN_BUS_SPEED → name; an out-of-range value stays a number rather than being guessed. */
