@@ -202,7 +202,10 @@ export abstract class PipeEndpoint {
     this.schedulePoll();
   }
 
-  /** While halted by someone else, polls GET_PIPE_STATE (unref'd: never keeps the process alive). */
+  /**
+   * While halted by someone else, polls GET_PIPE_STATE. The timer is ref'd on purpose: a stream
+   * waiting for the host to clear a halt is still working; close() clears it.
+   */
   private schedulePoll(): void {
     if (this.options.stallPollMs === 0 || this.pollTimer || this.closed) return;
     this.pollTimer = setTimeout(() => {
@@ -213,7 +216,6 @@ export abstract class PipeEndpoint {
         () => this.schedulePoll(),
       );
     }, this.options.stallPollMs);
-    this.pollTimer.unref();
   }
 
   private stopPolling(): void {
