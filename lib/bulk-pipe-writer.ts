@@ -208,6 +208,9 @@ export class InPipeWriter extends PipeEndpoint {
 
   protected release(err: Error | null): void {
     this.settleAll(err ?? this.failure ?? new UsbFnError(ErrorCodes.CLOSED, 'the pipe was closed before the write was sent'));
+    const barrier = this.stallBarrier;
+    this.stallBarrier = null;
+    barrier?.done(); // a stall() still waiting then fails with USBFN_ERR_CLOSED
   }
 
   private takeFinal(): WriteCallback {

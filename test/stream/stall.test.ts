@@ -106,6 +106,17 @@ forEachBackend((backend, it) => {
       assert.is(writer.stats.writesPending, 0);
     }));
 
+  it('a stall() waiting for accepted writes fails with USBFN_ERR_CLOSED when the stream is destroyed', () =>
+    withStack(backend, async (s) => {
+      const writer = new BulkWriter({ driver: s.driver, link: s.link, in: BULK_IN });
+      writer.write(Buffer.from('never read'));
+      const stalling = writer.stall('in');
+      await until(() => writer.stats.writesPending === 1, 'in flight');
+      writer.destroy();
+      await rejectsWith(stalling, 'USBFN_ERR_CLOSED');
+      assert.not.ok(s.host.isHalted(BULK_IN));
+    }));
+
   it('stall API: USBFN_ERR_INVALID_STATE before configuration, USBFN_ERR_INVALID_ARG for a missing direction', async () => {
     const s = await openStack(backend, undefined, null);
     try {
