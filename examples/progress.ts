@@ -3,6 +3,7 @@
  * anything else (CI logs, a pipe) a plain line at every 10 %, so logs stay short.
  */
 
+/** A byte-count progress line with a rate; `add()` as bytes complete, `finish()` once. */
 export class Progress {
   private readonly tty: boolean;
   private readonly timer: NodeJS.Timeout | null = null;

@@ -28,6 +28,7 @@ export type NoDataHandshake = 'out' | 'in';
 /** Where a request is in its life. 'superseded': a newer setup packet, a reset, a detach or close() took it away. */
 export type SetupRequestState = 'pending' | 'deferred' | 'answering' | 'answered' | 'stalled' | 'failed' | 'superseded';
 
+/** Options of SetupRequest.respond(). */
 export interface RespondOptions {
   /** Cut a reply longer than wLength to wLength instead of throwing (as a GET_DESCRIPTOR answer does). Default false. */
   truncate?: boolean;
@@ -45,6 +46,7 @@ export interface SetupRequestContext {
   onAnswerError(req: SetupRequest, err: unknown): void;
 }
 
+/** One setup packet, answered exactly once; see the module comment for the contract. */
 export class SetupRequest implements SetupPacket {
   readonly bmRequestType: number;
   readonly bRequest: number;

@@ -26,6 +26,7 @@ const debug = createDebug('usbfn:control');
 /** EP0's max packet size when the class info does not describe EP0 (USB 2.0 full/high speed default). */
 const DEFAULT_EP0_MPS = 64;
 
+/** Options of the control channel (passed through UsbFnDevice.open()). */
 export interface ControlChannelOptions {
   /**
    * Status handshake that ends a request without data stage (ack(), respond()/receive() with
@@ -53,6 +54,7 @@ export interface ControlMatch {
  */
 export type ControlHandler = (req: SetupRequest) => Uint8Array | void | Promise<Uint8Array | void>;
 
+/** The typed EventEmitter map of ControlChannel. */
 export interface ControlChannelEvents {
   setup: [req: SetupRequest];
   answerError: [err: unknown, req: SetupRequest];
@@ -64,6 +66,7 @@ interface Registration {
   handler: ControlHandler;
 }
 
+/** EP0 as `device.control`; see the module comment for the contract. */
 export class ControlChannel extends EventEmitter<ControlChannelEvents> {
   /** The request currently open on EP0, if any. */
   current: SetupRequest | null = null;

@@ -22,6 +22,7 @@ export type DeviceEvent =
   /** An event code this library does not know: `raw` is the notification's 8 union bytes. */
   | { type: 'event'; code: number; raw: Uint8Array };
 
+/** The `type` tags of DeviceEvent (the emitter's event names, setup excluded). */
 export type DeviceEventType = DeviceEvent['type'];
 
 /** The typed EventEmitter map of UsbFnDevice: the arguments each event is emitted with. */
@@ -80,6 +81,7 @@ export function emitterArgs(ev: DeviceEvent): unknown[] {
   }
 }
 
+/** Options of `device.events()`. */
 export interface EventIteratorOptions {
   /** Ends the iteration: the pending next() and every later one reject USBFN_ERR_CANCELED. */
   signal?: AbortSignal;

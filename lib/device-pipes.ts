@@ -25,6 +25,7 @@ export type DevicePipeOptions = Omit<BulkPipeOptions, 'driver' | 'link' | 'out' 
 
 type AnyPipe = BulkPipe | BulkReader | BulkWriter;
 
+/** @internal The pipe registry behind UsbFnDevice.pipes / findPipe / openPipe / openReader / openWriter. */
 export class DevicePipes {
   /** Each stream still open, with a promise of its 'close'. */
   private readonly open = new Map<AnyPipe, Promise<void>>();

@@ -21,6 +21,7 @@ import type { BulkPipe, BulkReader, BulkWriter, DevicePipeOptions, PipeQuery } f
 
 const debug = createDebug('usbfn:device');
 
+/** Options of UsbFnDevice.open(): a driver (or a platform target), and the control channel's options. */
 export interface UsbFnDeviceOptions extends ControlChannelOptions, PlatformTarget {
   /**
    * The backend: a GenericUsbFnDriver over the emulator (tests, examples) or over the Windows
@@ -30,6 +31,10 @@ export interface UsbFnDeviceOptions extends ControlChannelOptions, PlatformTarge
   driver?: UsbFnDriver;
 }
 
+/**
+ * The device facade; see the module comment. Open with `await UsbFnDevice.open({ driver })`.
+ * Events: UsbFnDeviceEvents (typed). Owns its driver, control channel and the pipes it opened.
+ */
 export class UsbFnDevice extends EventEmitter<UsbFnDeviceEvents> {
   /** EP0: answer the host's class (and vendor) requests here. */
   readonly control: ControlChannel;
