@@ -13,7 +13,7 @@
 
 #define MAX_IFACES 4096 /* ids are never reused: a stale handle must not reach a new interface */
 #define LINK_CHARS 256
-static struct { int used, present; GUID guid; WCHAR link[LINK_CHARS]; } ifaces[MAX_IFACES];
+static struct { int used, present, handles; GUID guid; WCHAR link[LINK_CHARS]; } ifaces[MAX_IFACES];
 static struct { GUID guid; WCHAR link[LINK_CHARS]; int armed; } race;
 
 static size_t wlen(const WCHAR *s) { size_t n = 0; while (s[n]) n++; return n; }
@@ -44,6 +44,11 @@ static uint32_t add_interface(const GUID *g, const WCHAR *link) {
   if (i == MAX_IFACES) return 0;
   standin_queue_event(ACTION_ARRIVAL, g, link);
   return i + 1;
+}
+
+int standin_interface_handles(uint32_t iface, int delta) {
+  if (iface == 0 || iface > MAX_IFACES) return 0;
+  return ifaces[iface - 1].handles += delta;
 }
 
 /** Test hook: a device interface appears (arrival notifications follow). Returns its id, 0 on error. */

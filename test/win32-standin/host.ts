@@ -22,6 +22,8 @@ import { buildStandin } from './build.js';
 /** What serves one device interface: IoctlDevice's ioctl, optionally answering synchronously. */
 export interface StandinHandler {
   ioctl(code: number, input: Uint8Array | null, output: Uint8Array | null, signal: AbortSignal): Promise<number> | number;
+  /** The interface's last handle was closed (the emulator's close(): its driver file is gone). */
+  close?(): Promise<void> | void;
 }
 
 /** The library's counters (standin.h ST_* order). */
@@ -36,7 +38,7 @@ const STAT_NAMES: (keyof StandinStats)[] = ['handlesOpen', 'requestsOutstanding'
   'portsAlive', 'devicesAlive', 'registrations', 'notificationsDelivered'];
 
 interface Exports {
-  standin_set_callbacks: KoffiFunc<(forward: bigint, cancel: bigint) => void>;
+  standin_set_callbacks: KoffiFunc<(forward: bigint, cancel: bigint, closed: bigint) => void>;
   standin_complete: KoffiFunc<(token: number, status: number, bytes: number) => number>;
   standin_set_completion_delay_us: KoffiFunc<(us: number) => void>;
   standin_stats: KoffiFunc<(out: Uint32Array, n: number) => void>;
@@ -47,6 +49,7 @@ interface Exports {
 
 const Forward = koffi.proto(null, 'void', ['uint32_t', 'uint32_t', 'uint32_t', 'void *', 'uint32_t', 'void *', 'uint32_t']);
 const Cancel = koffi.proto(null, 'void', ['uint32_t', 'uint32_t']);
+const Closed = koffi.proto(null, 'void', ['uint32_t']);
 
 export class Standin {
   private static instance: Standin | null = null;
@@ -63,12 +66,14 @@ export class Standin {
   private readonly lib: Exports;
   private readonly handlers = new Map<number, StandinHandler>();
   private readonly inflight = new Map<number, AbortController>();
+  /** The token of the last request forwarded (tests of the library's own bookkeeping). */
+  lastToken = 0;
 
   private constructor(readonly libraryPath: string) {
     ensureKoffiConfigured();
     const lib = koffi.load(libraryPath);
     this.lib = {
-      standin_set_callbacks: lib.func('void standin_set_callbacks(void *forward, void *cancel)'),
+      standin_set_callbacks: lib.func('void standin_set_callbacks(void *forward, void *cancel, void *closed)'),
       standin_complete: lib.func('int32_t standin_complete(uint32_t token, uint32_t status, uint32_t bytes)'),
       standin_set_completion_delay_us: lib.func('void standin_set_completion_delay_us(uint32_t us)'),
       standin_stats: lib.func('void standin_stats(_Out_ uint32_t *out, uint32_t n)'),
@@ -79,7 +84,8 @@ export class Standin {
     // Registered for the life of the process: the library may forward at any time.
     const forward = koffi.register(this.forward.bind(this), koffi.pointer(Forward));
     const cancel = koffi.register((_iface: number, token: number) => this.inflight.get(token)?.abort(), koffi.pointer(Cancel));
-    this.lib.standin_set_callbacks(forward, cancel);
+    const closed = koffi.register((iface: number) => this.closed(iface), koffi.pointer(Closed));
+    this.lib.standin_set_callbacks(forward, cancel, closed);
   }
 
   /** Makes a device interface present; requests on handles opened with `symbolicLink` go to `handler`. */
@@ -127,6 +133,7 @@ export class Standin {
   }
 
   private forward(iface: number, token: number, code: number, inPtr: bigint | null, inLen: number, outPtr: bigint | null, outLen: number): void {
+    this.lastToken = token;
     const handler = this.handlerFor(iface);
     if (!handler) return void this.finish(token, ERROR_DEVICE_NOT_CONNECTED, 0);
     const input = inPtr === null ? null : new Uint8Array(koffi.view(inPtr, inLen));
@@ -141,6 +148,14 @@ export class Standin {
     }
     if (typeof result === 'number') return void this.finish(token, 0, result);
     result.then((bytes) => this.finish(token, 0, bytes), (err) => this.fail(token, err));
+  }
+
+  private closed(iface: number): void {
+    try {
+      void Promise.resolve(this.handlers.get(iface)?.close?.()).catch(() => {});
+    } catch {
+      // a handler's close failing is its own business; the handle is gone either way
+    }
   }
 
   private fail(token: number, err: unknown): void {

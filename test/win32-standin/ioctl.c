@@ -36,8 +36,10 @@ struct request {
 typedef void (*forward_fn)(uint32_t iface, uint32_t req, uint32_t code, void *in, uint32_t in_len, void *out,
                            uint32_t out_len);
 typedef void (*cancel_fn)(uint32_t iface, uint32_t req);
+typedef void (*closed_fn)(uint32_t iface);
 static forward_fn g_forward;
 static cancel_fn g_cancel;
+static closed_fn g_closed;
 
 /* ---- request table: chunks that never move, so a request pointer stays valid unlocked ---- */
 
@@ -325,12 +327,21 @@ EXPORT BOOL WINAPI GetOverlappedResult(HANDLE h, OVERLAPPED *ov, DWORD *bytes, B
 
 /* ---- test-only exports ---- */
 
-/** Sets the "driver": forward(iface, token, code, in, inLen, out, outLen) for each request and
- * cancel(iface, token) when one is cancelled. Both run on the thread that called into kernel32. */
-EXPORT void standin_set_callbacks(forward_fn forward, cancel_fn cancel) {
+void standin_notify_closed(uint32_t iface) {
+  pthread_mutex_lock(&standin_lock);
+  closed_fn closed = g_closed;
+  pthread_mutex_unlock(&standin_lock);
+  if (closed) closed(iface);
+}
+
+/** Sets the "driver": forward(iface, token, code, in, inLen, out, outLen) for each request,
+ * cancel(iface, token) when one is cancelled, closed(iface) when the interface's last handle is
+ * closed. Each runs on the thread that called into kernel32. */
+EXPORT void standin_set_callbacks(forward_fn forward, cancel_fn cancel, closed_fn closed) {
   pthread_mutex_lock(&standin_lock);
   g_forward = forward;
   g_cancel = cancel;
+  g_closed = closed;
   pthread_mutex_unlock(&standin_lock);
 }
 

@@ -87,6 +87,7 @@ EXPORT HANDLE WINAPI CreateFileW(const WCHAR *name, DWORD access, DWORD share, v
   HANDLE h = dev ? standin_handle_new(H_DEVICE, dev) : NULL;
   if (dev && h) {
     *dev = (device){ .iface = iface, .access = access, .overlapped = !!(flags & FILE_FLAG_OVERLAPPED), .refs = 1 };
+    standin_interface_handles(iface, 1);
     STAT_ADD(ST_DEVICES_ALIVE, 1);
   } else if (!err) {
     free(dev);
@@ -147,12 +148,17 @@ EXPORT BOOL WINAPI CloseHandle(HANDLE h) {
     standin_port_unref(obj);
     return TRUE;
   }
-  /* IRP_MJ_CLEANUP: closing the last handle cancels what is still pending on it. */
+  /* IRP_MJ_CLEANUP: closing a handle cancels what is still pending on it; once the interface's
+   * last handle is closed the driver hears of it (IRP_MJ_CLOSE): the emulator closes, as it does
+   * when the driver above closes it directly. */
   device *dev = obj;
   dev->closed = 1;
+  uint32_t iface = dev->iface;
+  int last = standin_interface_handles(iface, -1) == 0;
   cancel_list *cl = standin_collect_cancels(dev, NULL);
   standin_device_unref(dev);
   pthread_mutex_unlock(&standin_lock);
   standin_forward_cancels(cl);
+  if (last) standin_notify_closed(iface);
   return TRUE;
 }

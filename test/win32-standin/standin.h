@@ -137,6 +137,11 @@ void standin_device_unref(device *dev);       /* caller holds the lock */
 
 /* cfgmgr32.c: the interface a symbolic link names (0 when none is present). Caller holds the lock. */
 uint32_t standin_interface_by_link(const WCHAR *link);
+/* Open handles on interface `iface`, after adding `delta`. Caller holds the lock. */
+int standin_interface_handles(uint32_t iface, int delta);
+
+/* ioctl.c: tells the driver (JS) that the last handle on `iface` was closed (IRP_MJ_CLOSE). */
+void standin_notify_closed(uint32_t iface);
 
 /* notify.c: queue an arrival/removal for delivery to registered notification callbacks. */
 #define CR_SUCCESS 0x00u
