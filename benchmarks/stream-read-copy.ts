@@ -6,7 +6,8 @@
  * Workload: host-to-device only; the simulated host sends `--mib` MiB in 4 MiB transfers, the
  * device reads with 4 outstanding TRANSFER_OUT and a consumer discards each chunk. Both
  * strategies run in the same minimal Readable (readable-stream, FIFO delivery, reads issued
- * only while the stream has room); BulkReader itself is measured too. Fresh process per run.
+ * only while the stream has room); BulkReader itself is measured with readBuffers 'copy' and
+ * 'swap' (the latter: no copy for reads at least half full). Fresh process per run.
  *
  *   npx tsx benchmarks/stream-read-copy.ts [--runs 5] [--mib 256]
  */
@@ -14,7 +15,7 @@ import { Readable } from 'readable-stream';
 import { BulkReader } from '../lib/bulk-pipe.js';
 import { BULK_OUT, MiB, childConfig, fmt, measure, openBenchStack, option, runChild, summarize, writeResult, type BenchStack } from './stream-stack.js';
 
-type Strategy = 'pool-copy' | 'fresh' | 'BulkReader';
+type Strategy = 'pool-copy' | 'fresh' | 'BulkReader copy' | 'BulkReader swap';
 
 interface Config {
   strategy: Strategy;
@@ -64,9 +65,12 @@ function strategyReader(stack: BenchStack, strategy: 'pool-copy' | 'fresh', read
 
 async function child(c: Config): Promise<{ mbps: number; cpuPerGB: number }> {
   const stack = await openBenchStack();
-  const reader = c.strategy === 'BulkReader'
-    ? new BulkReader({ driver: stack.driver, link: stack.link, out: BULK_OUT, readsOutstanding: OUTSTANDING, readSize: c.readSize })
-    : strategyReader(stack, c.strategy, c.readSize);
+  const reader = c.strategy.startsWith('BulkReader')
+    ? new BulkReader({
+      driver: stack.driver, link: stack.link, out: BULK_OUT, readsOutstanding: OUTSTANDING, readSize: c.readSize,
+      readBuffers: c.strategy === 'BulkReader swap' ? 'swap' : 'copy',
+    })
+    : strategyReader(stack, c.strategy as 'pool-copy' | 'fresh', c.readSize);
   let received = 0;
   let target = 0;
   let done: () => void = () => {};
@@ -93,9 +97,9 @@ function parent(): void {
   const script = new URL(import.meta.url).pathname;
   const rows = [];
   console.log(`host-to-device, ${OUTSTANDING} reads outstanding, ${mib} MiB per run, ${runs} runs, fresh process each`);
-  console.log('read size | strategy    | MB/s median (min..max)   | CPU s/GB');
+  console.log('read size | strategy        | MB/s median (min..max)   | CPU s/GB');
   for (const readSize of [16 * 1024, 64 * 1024, 256 * 1024]) {
-    const samples: Record<Strategy, Array<{ mbps: number; cpuPerGB: number }>> = { 'pool-copy': [], fresh: [], BulkReader: [] };
+    const samples: Record<Strategy, Array<{ mbps: number; cpuPerGB: number }>> = { 'pool-copy': [], fresh: [], 'BulkReader copy': [], 'BulkReader swap': [] };
     for (let r = 0; r < runs; r++) {
       for (const strategy of Object.keys(samples) as Strategy[]) samples[strategy].push(runChild(script, { strategy, readSize, mib }));
     }
@@ -103,7 +107,7 @@ function parent(): void {
       const mbps = summarize(samples[strategy].map((s) => s.mbps));
       const cpu = summarize(samples[strategy].map((s) => s.cpuPerGB));
       rows.push({ readSize, strategy, mbps, cpuPerGB: cpu });
-      console.log(`${String(readSize / 1024).padStart(5)} KiB | ${strategy.padEnd(11)} | ${fmt(mbps).padEnd(24)} | ${fmt(cpu, 2)}`);
+      console.log(`${String(readSize / 1024).padStart(5)} KiB | ${strategy.padEnd(15)} | ${fmt(mbps).padEnd(24)} | ${fmt(cpu, 2)}`);
     }
   }
   console.log(`\nwritten to ${writeResult('stream-read-copy', { node: process.version, runs, mib, outstanding: OUTSTANDING, rows })}`);

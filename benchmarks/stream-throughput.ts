@@ -20,6 +20,7 @@ import {
 
 interface Config {
   kind: 'pipe' | 'ceiling';
+  readBuffers?: 'copy' | 'swap';
   readsOutstanding: number;
   readSize: number;
   writesInFlight: number;
@@ -77,7 +78,7 @@ async function child(c: Config): Promise<Sample> {
   if (c.kind === 'pipe') {
     const pipe = new BulkPipe({
       driver: stack.driver, link: stack.link, out: BULK_OUT, in: BULK_IN,
-      readsOutstanding: c.readsOutstanding, readSize: c.readSize, writesInFlight: c.writesInFlight, zlp: 'never',
+      readsOutstanding: c.readsOutstanding, readSize: c.readSize, writesInFlight: c.writesInFlight, zlp: 'never', readBuffers: c.readBuffers,
     });
     pipe.pipe(pipe);
     result = await measure(total, warm, (bytes) => hostEcho(stack, bytes));

@@ -16,7 +16,7 @@ export interface BufferPoolStats {
   capacity: number;
   /** Buffers currently lent out (a transfer owns each). Zero once a pipe has closed. */
   inUse: number;
-  /** Slab allocations made so far: 0 before first use, 1 after, and never more. */
+  /** Allocations so far: 0 before first use, 1 (the slab) after, plus one per surrender(). */
   allocations: number;
   /** Largest `inUse` seen. */
   peakInUse: number;
@@ -77,6 +77,18 @@ export class BufferPool {
   release(buffer: Buffer): void {
     if (!this.lent.delete(buffer)) throw new UsbFnError(ErrorCodes.INVALID_ARG, 'released a buffer this pool did not lend');
     if (!this.destroyed) this.free.push(buffer);
+  }
+
+  /**
+   * Gives a lent buffer away for good (the reader pushed it to the consumer without a copy) and
+   * puts a newly allocated one in its place, so the pool keeps `capacity` buffers. Counts as an
+   * allocation. Surrendering a buffer this pool did not lend throws USBFN_ERR_INVALID_ARG.
+   */
+  surrender(buffer: Buffer): void {
+    if (!this.lent.delete(buffer)) throw new UsbFnError(ErrorCodes.INVALID_ARG, 'surrendered a buffer this pool did not lend');
+    if (this.destroyed) return;
+    this.free.push(Buffer.allocUnsafeSlow(this.bufferSize));
+    this.allocations++;
   }
 
   /**

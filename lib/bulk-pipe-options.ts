@@ -27,6 +27,15 @@ export interface BulkPipeOptions {
    * as several chunks. Default 65536.
    */
   readSize?: number;
+  /**
+   * How received bytes leave the pool. 'copy': every completed read is copied once into an
+   * exact-size Buffer and its pool buffer is reused at once (the pool never grows; memory is
+   * exactly what the readable side counts). 'swap': a read that filled at least half its buffer
+   * is pushed as is, without a copy, and the pool allocates a replacement (so a chunk may hold
+   * up to twice its length); shorter reads are copied as with 'copy'. Default: see
+   * BULK_PIPE_DEFAULTS (benchmarks/stream-read-copy.ts).
+   */
+  readBuffers?: 'copy' | 'swap';
   /** TRANSFER_IN requests in flight: writes are acknowledged early within this window. Default 8. */
   writesInFlight?: number;
   /**
@@ -74,6 +83,7 @@ export interface BulkPipeOptions {
 export interface ResolvedPipeOptions {
   readsOutstanding: number;
   readSize: number;
+  readBuffers: 'copy' | 'swap';
   writesInFlight: number;
   zlp: 'auto' | 'never';
   packetMode: boolean;
@@ -89,6 +99,7 @@ export interface ResolvedPipeOptions {
 export const BULK_PIPE_DEFAULTS = Object.freeze({
   readsOutstanding: 4,
   readSize: 64 * 1024,
+  readBuffers: 'copy',
   writesInFlight: 8,
   zlp: 'auto',
   packetMode: false,
@@ -129,6 +140,7 @@ export function resolvePipeOptions(o: BulkPipeOptions): ResolvedPipeOptions {
   return {
     readsOutstanding,
     readSize,
+    readBuffers: oneOf('readBuffers', o.readBuffers, D.readBuffers, ['copy', 'swap']),
     writesInFlight,
     zlp: oneOf('zlp', o.zlp, D.zlp, ['auto', 'never']),
     packetMode,

@@ -5,10 +5,10 @@
  * and the last push found room: when the consumer is slow, no read is re-issued, the host's
  * OUT packets are NAKed, and memory stays at pool + readable highWaterMark.
  *
- * Each completed transfer is copied once into an exact-size Buffer and its pool buffer returns
- * at once: the consumer may keep chunks as long as it likes, short transfers cost only their
- * length, and the pool is never held by user code (benchmarks/stream-read-copy.ts measured the
- * copy against a fresh buffer per transfer).
+ * readBuffers 'copy': each completed transfer is copied once into an exact-size Buffer and its
+ * pool buffer returns at once: the consumer may keep chunks as long as it likes, short transfers
+ * cost only their length, and the pool is never held by user code. 'swap': a mostly full buffer
+ * is handed over without a copy and replaced in the pool (benchmarks/stream-read-copy.ts).
  *
  * Bus life: a read cancelled by a reset/detach is dropped, except for the whole packets it had
  * already received (pushed, since the host saw them ACKed); a read that completed before the
@@ -122,10 +122,7 @@ export class OutPipeReader extends PipeEndpoint {
   }
 
   private pushReceived(slot: ReadSlot, n = slot.bytes): void {
-    // Copy once, exactly n bytes, and give the pool buffer back before anything else can run.
-    const chunk = Buffer.allocUnsafe(n);
-    slot.buffer.copy(chunk, 0, 0, n);
-    this.pool.release(slot.buffer);
+    const chunk = this.takeChunk(slot.buffer, n);
     this.bytesRead += n;
     this.transfersCompleted++;
     if (this.closed || this.ended) return;
@@ -138,6 +135,21 @@ export class OutPipeReader extends PipeEndpoint {
    * already landed in it (the host sent whole packets and no short one yet), the device ACKed
    * them and the host counts them as delivered, so they are pushed, not dropped.
    */
+  /**
+   * The pushed chunk for `n` bytes received in `buffer`; the pool buffer is back (or replaced)
+   * before anything else can run. 'swap' hands a mostly full buffer over as is.
+   */
+  private takeChunk(buffer: Buffer, n: number): Buffer {
+    if (this.options.readBuffers === 'swap' && n * 2 >= buffer.length) {
+      this.pool.surrender(buffer);
+      return buffer.subarray(0, n);
+    }
+    const chunk = Buffer.allocUnsafe(n);
+    buffer.copy(chunk, 0, 0, n);
+    this.pool.release(buffer);
+    return chunk;
+  }
+
   private dropFailed(slot: ReadSlot): void {
     const kind = this.classify(slot.error, slot.epoch);
     const partial = kind === 'bus' ? bytesBeforeCancel(slot.error, slot.buffer.length) : 0;

@@ -113,6 +113,28 @@ forEachBackend((backend, it) => {
       await destroyed(reader);
     }));
 
+  for (const readBuffers of ['copy', 'swap'] as const) {
+    it(`readBuffers '${readBuffers}': chunks a consumer keeps stay intact while the pool goes on reading`, () =>
+      withStack(backend, async (s) => {
+        const readSize = 4096;
+        const reader = new BulkReader({ driver: s.driver, link: s.link, out: BULK_OUT, readsOutstanding: 2, readSize, readBuffers });
+        const kept: Buffer[] = [];
+        reader.on('data', (c: Buffer) => kept.push(c));
+        const sent: Buffer[] = [];
+        for (let i = 0; i < 40; i++) {
+          const bytes = Buffer.alloc(i % 3 === 0 ? 100 : readSize, i); // short reads are copied even with 'swap'
+          sent.push(bytes);
+          await s.host.bulkOut(BULK_OUT, bytes);
+        }
+        await until(() => kept.length === 40, '40 chunks');
+        assert.equal(Buffer.concat(kept), Buffer.concat(sent), 'no kept chunk was overwritten by a later read');
+        assert.ok(reader.stats.poolInUse <= 2);
+        const swapped = sent.filter((b) => b.length === readSize).length;
+        assert.is(reader.stats.poolAllocations, readBuffers === 'copy' ? 1 : 1 + swapped, 'copy: one slab; swap: a replacement per full read');
+        await destroyed(reader);
+      }));
+  }
+
   it('pushes the whole packets a bus-cancelled read had received (the host saw them ACKed)', () =>
     withStack(backend, async (s) => {
       const reader = new BulkReader({ driver: s.driver, link: s.link, out: BULK_OUT, readsOutstanding: 1, readSize: 8192 });
