@@ -24,7 +24,7 @@ export interface BulkPipeOptions {
   /**
    * Bytes per TRANSFER_OUT, a multiple of wMaxPacketSize at every speed (checked on each
    * 'configured'); also the size of each pooled buffer. A host transfer longer than this arrives
-   * as several chunks. Default 65536.
+   * as several chunks. Default 262144 (256 KiB).
    */
   readSize?: number;
   /**
@@ -32,8 +32,11 @@ export interface BulkPipeOptions {
    * exact-size Buffer and its pool buffer is reused at once (the pool never grows; memory is
    * exactly what the readable side counts). 'swap': a read that filled at least half its buffer
    * is pushed as is, without a copy, and the pool allocates a replacement (so a chunk may hold
-   * up to twice its length); shorter reads are copied as with 'copy'. Default: see
-   * BULK_PIPE_DEFAULTS (benchmarks/stream-read-copy.ts).
+   * up to twice its length); shorter reads are copied as with 'copy'. Default 'copy'.
+   * Measured with benchmarks/stream-read-copy.ts (reader alone, 4 outstanding): swap 559 vs
+   * 489 MB/s at 64 KiB, 820 vs 485 at 256 KiB; in an echo the gain is within noise, since the
+   * per-chunk allocation both need costs more than the copy. 'copy' keeps the pool fixed and
+   * the readable side's byte count equal to the memory it holds.
    */
   readBuffers?: 'copy' | 'swap';
   /** TRANSFER_IN requests in flight: writes are acknowledged early within this window. Default 8. */
@@ -95,10 +98,22 @@ export interface ResolvedPipeOptions {
   writableHighWaterMark: number;
 }
 
-/** Defaults, from benchmarks/stream-throughput.ts (see its header for the figures). */
+/**
+ * Defaults, chosen with `npx tsx benchmarks/stream-throughput.ts` (BulkPipe echo over the
+ * emulator, 128 MiB per run, median of 5 fresh-process runs, 2 vCPUs, 2026-11-25):
+ * - readSize 256 KiB: 527–644 MB/s and 2.4–2.8 CPU s/GB, against 289–327 MB/s and 4.8–5.2 s/GB
+ *   at 64 KiB and 124–193 MB/s, 6.4–8.0 s/GB at 16 KiB. Per-transfer costs dominate.
+ * - readsOutstanding 4: best median at 256 KiB (644 MB/s; 1, 2, 8: 527, 546, 558), and
+ *   4 × 256 KiB = 1 MiB in flight rides out the 5–16 ms completion gaps at USB 2 speed
+ *   (performance-notes.md, pitfall 8).
+ * - writesInFlight 8: flat within noise on the emulator (1..16: 253–313 MB/s at 64 KiB), whose
+ *   completions are instant; with real asynchronous completions a window of 8 gave 3.7× one
+ *   (performance-notes.md, pitfall 6).
+ * - readBuffers 'copy': see the option (swap is faster reading alone, within noise in the echo).
+ */
 export const BULK_PIPE_DEFAULTS = Object.freeze({
   readsOutstanding: 4,
-  readSize: 64 * 1024,
+  readSize: 256 * 1024,
   readBuffers: 'copy',
   writesInFlight: 8,
   zlp: 'auto',

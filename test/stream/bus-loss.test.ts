@@ -108,7 +108,7 @@ forEachBackend((backend, it) => {
 
   it('an echo keeps a byte-exact checksum through resets in both directions', () =>
     withStack(backend, async (s) => {
-      const pipe = new BulkPipe({ driver: s.driver, link: s.link, out: BULK_OUT, in: BULK_IN });
+      const pipe = new BulkPipe({ driver: s.driver, link: s.link, out: BULK_OUT, in: BULK_IN, readSize: 64 * 1024 });
       pipe.pipe(pipe);
       const sent = createHash('sha256');
       const block = patternBytes(128 * 1024, 9); // two 64 KiB reads, each echoed as a 64 KiB write (+ZLP)
