@@ -101,8 +101,13 @@ export abstract class PipeEndpoint {
   /** Sends SET_PIPE_STATE(TRUE). The writer first lets the writes already accepted go out. */
   async stall(): Promise<void> {
     const pipeId = this.requirePipe('stall').pipeId;
-    this.stalled = true;
-    await this.driver.setPipeState(pipeId, true, { signal: this.aborter.signal });
+    this.stalled = true; // nothing new is issued from here on
+    try {
+      await this.driver.setPipeState(pipeId, true, { signal: this.aborter.signal });
+    } catch (err) {
+      this.leaveStall(); // the halt did not happen: carry on
+      throw err;
+    }
   }
 
   /** Sends SET_PIPE_STATE(FALSE) and resumes transfers held by the halt. */

@@ -55,7 +55,7 @@ export class InPipeWriter extends PipeEndpoint {
   private held: { op: WriteOp; callback: WriteCallback } | null = null;
   private finalCallback: WriteCallback | null = null;
   /** While stall() waits for earlier writes: only writes up to this sequence number are issued. */
-  private stallBarrier: { seq: number; done: () => void } | null = null;
+  private stallBarrier: { seq: number; waiters: Array<() => void> } | null = null;
   private failure: Error | null = null;
   private nextSeq = 0;
   private bytesWritten = 0;
@@ -108,7 +108,11 @@ export class InPipeWriter extends PipeEndpoint {
     this.requirePipe('stall');
     const last = this.nextSeq - 1;
     if (this.queue.some((op) => op.seq <= last)) {
-      await new Promise<void>((done) => (this.stallBarrier = { seq: last, done }));
+      await new Promise<void>((done) => {
+        this.stallBarrier ??= { seq: last, waiters: [] };
+        this.stallBarrier.seq = Math.max(this.stallBarrier.seq, last);
+        this.stallBarrier.waiters.push(done);
+      });
     }
     await super.stall();
   }
@@ -147,11 +151,7 @@ export class InPipeWriter extends PipeEndpoint {
     this.transfersCompleted++;
     op.waiter?.resolve(op.data.length);
     this.admitHeld();
-    if (this.stallBarrier && !this.queue.some((o) => o.seq <= this.stallBarrier!.seq)) {
-      const { done } = this.stallBarrier;
-      this.stallBarrier = null;
-      done();
-    }
+    if (this.stallBarrier && !this.queue.some((o) => o.seq <= this.stallBarrier!.seq)) this.openStallBarrier();
     if (this.queue.length === 0 && !this.held && this.finalCallback) return this.takeFinal()();
     this.pump(); // a write held behind this one for re-sending may go now
   }
@@ -208,9 +208,14 @@ export class InPipeWriter extends PipeEndpoint {
 
   protected release(err: Error | null): void {
     this.settleAll(err ?? this.failure ?? new UsbFnError(ErrorCodes.CLOSED, 'the pipe was closed before the write was sent'));
-    const barrier = this.stallBarrier;
+    this.openStallBarrier(); // a stall() still waiting then fails with USBFN_ERR_CLOSED
+  }
+
+  /** Lets every stall() waiting for earlier writes go on to SET_PIPE_STATE. */
+  private openStallBarrier(): void {
+    const waiters = this.stallBarrier?.waiters ?? [];
     this.stallBarrier = null;
-    barrier?.done(); // a stall() still waiting then fails with USBFN_ERR_CLOSED
+    for (const done of waiters) done();
   }
 
   private takeFinal(): WriteCallback {
