@@ -4,7 +4,6 @@
  * On Windows the IoctlDevice is the koffi overlapped handle; in tests and on other platforms it
  * is the emulator, so these bytes are exercised everywhere.
  */
-import { setMaxListeners } from 'node:events';
 import createDebug from 'debug';
 import * as IOCTL from '../../../native-defs/ioctl.js';
 import {
@@ -49,7 +48,6 @@ const MAX_STRING_UNITS = 126;
 const DESCRIPTOR_SET_TRIES = 4;
 
 export class GenericUsbFnDriver implements UsbFnDriver {
-  private readonly closer = new AbortController();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly pipeIds = new Map<number, Uint8Array>();
   private readonly pump: BusEventPump;
@@ -60,9 +58,6 @@ export class GenericUsbFnDriver implements UsbFnDriver {
 
   /** Takes ownership of `device`: close() closes it. */
   constructor(private readonly device: IoctlDevice, options: GenericUsbFnDriverOptions = {}) {
-    // Every pending request listens to the close signal (through the device or linkSignals), and
-    // 64+ pending requests are normal: the default limit of 10 would only print false leak warnings.
-    setMaxListeners(0, this.closer.signal);
     this.sizeMode = options.interfaceInfoSizeMode ?? 'payload';
     this.initialSetBuffer = Math.max(LAYOUT.INTERFACE_INFO_SIZE, options.initialDescriptorSetBuffer ?? 256);
     this.pump = new BusEventPump(
@@ -183,9 +178,11 @@ export class GenericUsbFnDriver implements UsbFnDriver {
   private async shutDown(): Promise<void> {
     debug('closing with %d requests pending', this.inFlight.size);
     this.pump.stop(this.closedError('nextBusEvent'));
-    this.closer.abort(this.closedError('close'));
-    await Promise.allSettled([...this.inFlight]);
+    // The device's close() cancels everything still pending and waits for it (IoctlDevice
+    // contract), so requests need no link to a close signal of ours: the caller's signal, if any,
+    // goes to the device as it is, which keeps the per-transfer cost at zero allocations.
     await this.device.close();
+    await Promise.allSettled([...this.inFlight]);
   }
 
   /**
@@ -249,9 +246,9 @@ export class GenericUsbFnDriver implements UsbFnDriver {
   }
 
   /**
-   * Every request goes through here: refuses after close, links the caller's signal with close's,
-   * tracks the request until it settles (close waits for all), maps failures to UsbFnError, and
-   * refuses a byte count larger than the output buffer.
+   * Every request goes through here: refuses after close, tracks the request until it settles
+   * (close waits for all), maps failures to UsbFnError, and refuses a byte count larger than the
+   * output buffer.
    */
   private ioctl(code: number, input: Uint8Array | null, output: Uint8Array | null, signal?: AbortSignal): Promise<number> {
     if (this.closing) return Promise.reject(this.closedError(IOCTL.ioctlName(code) ?? 'ioctl'));
@@ -266,14 +263,11 @@ export class GenericUsbFnDriver implements UsbFnDriver {
   }
 
   private async send(code: number, input: Uint8Array | null, output: Uint8Array | null, signal?: AbortSignal): Promise<number> {
-    const linked = signal ? linkSignals(signal, this.closer.signal) : null;
     let bytes: number;
     try {
-      bytes = await this.device.ioctl(code, input, output, linked?.signal ?? this.closer.signal);
+      bytes = await this.device.ioctl(code, input, output, signal);
     } catch (err) {
       throw ioctlFailure(err, code);
-    } finally {
-      linked?.dispose();
     }
     const capacity = output?.length ?? 0;
     if (!Number.isInteger(bytes) || bytes < 0 || bytes > capacity) {
@@ -287,24 +281,4 @@ export class GenericUsbFnDriver implements UsbFnDriver {
   private closedError(operation: string): UsbFnError {
     return new UsbFnError(ErrorCodes.CLOSED, `${operation}: the driver is closed`, { operation });
   }
-}
-
-/** One signal that aborts when either does; dispose() detaches it so nothing accumulates on long-lived signals. */
-function linkSignals(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  if (a.aborted || b.aborted) {
-    controller.abort(a.aborted ? a.reason : b.reason);
-    return { signal: controller.signal, dispose() {} };
-  }
-  const onA = () => controller.abort(a.reason);
-  const onB = () => controller.abort(b.reason);
-  a.addEventListener('abort', onA, { once: true });
-  b.addEventListener('abort', onB, { once: true });
-  return {
-    signal: controller.signal,
-    dispose() {
-      a.removeEventListener('abort', onA);
-      b.removeEventListener('abort', onB);
-    },
-  };
 }
