@@ -114,6 +114,7 @@ static port *port_from_handle(HANDLE h) {
 
 /* Waits (caller holds p->m) until a packet, a close or the timeout. Returns 0 on timeout. */
 static int wait_for_packet(port *p, DWORD timeout_ms) {
+  if (timeout_ms == 0) return p->head || p->closed; /* a poll: never enter the kernel */
   if (timeout_ms == INFINITE) {
     while (!p->head && !p->closed) pthread_cond_wait(&p->c, &p->m);
     return 1;
