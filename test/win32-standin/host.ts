@@ -26,6 +26,35 @@ export interface StandinHandler {
   close?(): Promise<void> | void;
 }
 
+/**
+ * The cancellation a forwarded request carries: what an IRP's cancel routine is to a driver.
+ * It implements the part of AbortSignal an IoctlDevice uses (`aborted`, `reason`, 'abort'
+ * listeners, `once`); a real AbortController costs ~6 µs to create here, which would be
+ * charged to the koffi path in benchmarks although Windows has nothing like it.
+ */
+class CancelSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  private listeners: { fn: (e: Event) => void; once: boolean }[] = [];
+
+  addEventListener(type: string, fn: (e: Event) => void, options?: { once?: boolean }): void {
+    if (type === 'abort') this.listeners.push({ fn, once: options?.once === true });
+  }
+
+  removeEventListener(type: string, fn: (e: Event) => void): void {
+    if (type === 'abort') this.listeners = this.listeners.filter((l) => l.fn !== fn);
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = new DOMException('This operation was aborted', 'AbortError');
+    const listeners = this.listeners;
+    this.listeners = listeners.filter((l) => !l.once);
+    for (const l of listeners) l.fn(new Event('abort'));
+  }
+}
+
 /** The library's counters (standin.h ST_* order). */
 export interface StandinStats {
   handlesOpen: number; requestsOutstanding: number; requestsStarted: number; completions: number;
@@ -41,6 +70,7 @@ interface Exports {
   standin_set_callbacks: KoffiFunc<(forward: bigint, cancel: bigint, closed: bigint) => void>;
   standin_complete: KoffiFunc<(token: number, status: number, bytes: number) => number>;
   standin_set_completion_delay_us: KoffiFunc<(us: number) => void>;
+  standin_set_completion_thread: KoffiFunc<(on: number) => void>;
   standin_stats: KoffiFunc<(out: Uint32Array, n: number) => void>;
   standin_add_interface: KoffiFunc<(guid: Uint8Array, link: string) => number>;
   standin_remove_interface: KoffiFunc<(id: number) => number>;
@@ -65,7 +95,7 @@ export class Standin {
 
   private readonly lib: Exports;
   private readonly handlers = new Map<number, StandinHandler>();
-  private readonly inflight = new Map<number, AbortController>();
+  private readonly inflight = new Map<number, CancelSignal>();
   /** The token of the last request forwarded (tests of the library's own bookkeeping). */
   lastToken = 0;
 
@@ -76,6 +106,7 @@ export class Standin {
       standin_set_callbacks: lib.func('void standin_set_callbacks(void *forward, void *cancel, void *closed)'),
       standin_complete: lib.func('int32_t standin_complete(uint32_t token, uint32_t status, uint32_t bytes)'),
       standin_set_completion_delay_us: lib.func('void standin_set_completion_delay_us(uint32_t us)'),
+      standin_set_completion_thread: lib.func('void standin_set_completion_thread(int32_t on)'),
       standin_stats: lib.func('void standin_stats(_Out_ uint32_t *out, uint32_t n)'),
       standin_add_interface: lib.func('uint32_t standin_add_interface(void *guid, const char16_t *link)'),
       standin_remove_interface: lib.func('int32_t standin_remove_interface(uint32_t id)'),
@@ -113,6 +144,14 @@ export class Standin {
     this.lib.standin_set_completion_delay_us(microseconds);
   }
 
+  /**
+   * true (default): the library's completion thread writes each OVERLAPPED and posts its packet.
+   * false: the completing (JS) thread does, as a driver's IRP completion queues it on Windows.
+   */
+  setCompletionThread(on: boolean): void {
+    this.lib.standin_set_completion_thread(on ? 1 : 0);
+  }
+
   /** Completes a request directly (tests of double completion). Returns the library's answer. */
   completeRaw(token: number, status: number, bytes: number): number {
     return this.lib.standin_complete(token, status, bytes);
@@ -138,11 +177,11 @@ export class Standin {
     if (!handler) return void this.finish(token, ERROR_DEVICE_NOT_CONNECTED, 0);
     const input = inPtr === null ? null : new Uint8Array(koffi.view(inPtr, inLen));
     const output = outPtr === null ? null : new Uint8Array(koffi.view(outPtr, outLen));
-    const abort = new AbortController();
-    this.inflight.set(token, abort);
+    const cancel = new CancelSignal();
+    this.inflight.set(token, cancel);
     let result: Promise<number> | number;
     try {
-      result = handler.ioctl(code, input, output, abort.signal);
+      result = handler.ioctl(code, input, output, cancel as unknown as AbortSignal);
     } catch (err) {
       return void this.fail(token, err); // synchronous failure: completes inside dispatch
     }

@@ -111,6 +111,7 @@ static pthread_mutex_t cq_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cq_cond = PTHREAD_COND_INITIALIZER;
 static request *cq_head, *cq_tail;
 static uint32_t completion_delay_us;
+static int completion_inline; /* standin_set_completion_thread(0): deliver on the completing thread */
 static pthread_once_t completion_once = PTHREAD_ONCE_INIT;
 
 /* Writes the OVERLAPPED (bytes first, then status with release order: a reader that sees the
@@ -365,8 +366,17 @@ EXPORT int32_t standin_complete(uint32_t token, DWORD status, DWORD bytes) {
   }
   r->state = R_COMPLETING;
   pthread_mutex_unlock(&standin_lock);
-  queue_completion(r);
+  if (__atomic_load_n(&completion_inline, __ATOMIC_RELAXED)) deliver(r);
+  else queue_completion(r);
   return 0;
+}
+
+/** 1 (default): completions are written and posted by the stand-in's completion thread, so they
+ * race with everything on the JS thread. 0: by the thread that completes the request (the JS
+ * thread), as a driver completing an IRP queues the packet in its own context on Windows; the
+ * benchmark uses it to measure koffi and the harvester without the stand-in's extra hop. */
+EXPORT void standin_set_completion_thread(int32_t on) {
+  __atomic_store_n(&completion_inline, !on, __ATOMIC_RELAXED);
 }
 
 /** Delays every asynchronous completion by `us` microseconds on the completion thread (widens
