@@ -7,6 +7,10 @@ import path from 'node:path';
 import * as assert from 'uvu/assert';
 import { guidBytes, listDeviceInterfaces, openWin32Device, parseMultiString } from '../../lib/driver/genericusbfn/win32-discovery.js';
 import { watchDeviceInterfaces } from '../../lib/driver/genericusbfn/win32-watch.js';
+import { win32DriverOpener } from '../../lib/driver/genericusbfn/win32-opener.js';
+import { EmulatedGenericUsbFn } from '../../lib/driver/emulator/index.js';
+import { UsbFnDevice } from '../../lib/device.js';
+import { setPlatformDriverOpener } from '../../lib/open-driver.js';
 import { isUsbFnError } from '../../lib/errors.js';
 import { GUID, OTHER_GUID, TRANSFER_OUT, echoHandler, standin, standinSuite, until } from './helpers.js';
 import { STANDIN_DIR } from './build.js';
@@ -100,6 +104,25 @@ test('closing a watcher while notifications are being delivered does not deadloc
     if (round % 2) await new Promise((r) => setImmediate(r));
     await watcher.close(); // CM_Unregister_Notification waits for a callback waiting for this thread
     assert.ok(n <= 5);
+  }
+});
+
+test('UsbFnDevice.open({ interfaceGuid }) with the Win32 opener reaches the device through cfgmgr32 and kernel32', async () => {
+  const guid = guidOf(8);
+  const emu = new EmulatedGenericUsbFn({ interfaceName: 'Opener' });
+  standin!.addInterface(guid, link(guid), emu);
+  const previous = setPlatformDriverOpener(win32DriverOpener());
+  try {
+    const device = await UsbFnDevice.open({ interfaceGuid: guid });
+    assert.is(device.classInfo.interfaceName, 'Opener');
+    assert.ok(emu.activated, 'ACTIVATE_USB_BUS reached the emulator');
+    await emu.host.enumerate({ speed: 'high' });
+    await device.close();
+    assert.ok(emu.closed, 'closing the device closed the handle, and the emulator heard of it');
+    const missing = await UsbFnDevice.open({ interfaceGuid: guidOf(9) }).then(() => null, (e: unknown) => e);
+    assert.ok(isUsbFnError(missing, 'USBFN_ERR_NOT_FOUND'), String(missing));
+  } finally {
+    setPlatformDriverOpener(previous);
   }
 });
 
