@@ -128,7 +128,7 @@ export class CompletionPort {
   /** Issues the one blocked call; its callback dispatches what it got and decides what is next. */
   private wait(): void {
     const { batch, timeoutMs } = this.tuning;
-    this.k32.GetQueuedCompletionStatusEx.async(this.handle, this.entries, batch, this.removed, timeoutMs, 0, (err, ok) => {
+    const onResult = (err: unknown, ok: number) => {
       if (err) debug('GetQueuedCompletionStatusEx call failed: %O', err);
       const n = ok ? this.removedView.getUint32(0, true) : 0;
       let woken = this.dispatch(n);
@@ -137,7 +137,14 @@ export class CompletionPort {
       const broken = !ok && !err && timeoutMs === INFINITE && !this.stopping;
       if (broken) debug('GetQueuedCompletionStatusEx failed on an INFINITE wait: harvester stops');
       this.next(n > 0, woken || broken || (this.stopping && !ok));
-    });
+    };
+    try {
+      this.k32.GetQueuedCompletionStatusEx.async(this.handle, this.entries, batch, this.removed, timeoutMs, 0, onResult);
+    } catch (err) {
+      // koffi refuses async calls past max_async_calls: the pool is busy elsewhere; try again soon.
+      debug('cannot issue the harvester call (%s); retrying in 1 ms', (err as Error).message);
+      setTimeout(() => this.wait(), 1);
+    }
   }
 
   /**
