@@ -18,7 +18,9 @@
  */
 import { configureHarvester, type HarvesterOptions } from '../lib/driver/genericusbfn/win32-completion.js';
 import { INFINITE } from '../native-defs/win32-api.js';
-import { emulatorBackend, type BackendStack } from '../test/backends.js';
+import type { BackendStack } from '../test/backends.js';
+import { EmulatedGenericUsbFn } from '../lib/driver/emulator/index.js';
+import { GenericUsbFnDriver } from '../lib/driver/genericusbfn/index.js';
 import { buildStandin } from '../test/win32-standin/build.js';
 import { childConfig, fmt, option, runChild, summarize, writeResult, type Summary } from './stream-stack.js';
 
@@ -40,12 +42,18 @@ async function openStack(c: Config): Promise<BackendStack> {
   if (c.harvester) configureHarvester(c.harvester);
   const standin = c.backend === 'koffi' ? (await import('../test/win32-standin/host.js')).Standin.load() : null;
   if (standin && !('skip' in standin)) standin.setCompletionThread(c.completionThread ?? false);
-  const backend = c.backend === 'koffi' ? (await import('../test/win32-standin/backend.js')).standinBackend : emulatorBackend;
-  const s = await backend.create();
+  const s = c.backend === 'koffi' ? await (await import('../test/win32-standin/backend.js')).standinBackend.create() : direct();
   await s.driver.activate();
   await s.host.enumerate({ speed: 'high' });
   while ((await s.driver.nextBusEvent()).type !== 'configured');
   return s;
+}
+
+/** GenericUsbFnDriver straight on the emulator (what test/backends.ts calls 'emulator'). */
+function direct(): BackendStack {
+  const device = new EmulatedGenericUsbFn();
+  const driver = new GenericUsbFnDriver(device);
+  return { driver, device, host: device.host, ioctlDevice: device, close: () => driver.close() };
 }
 
 /** Streams for `seconds`: the host sends 1 MiB blocks, the device keeps `outstanding` reads. */
