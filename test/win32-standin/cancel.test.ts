@@ -3,10 +3,13 @@
  * pending, and one harvester for everything. The stand-in's counters prove each request completed
  * once and each packet was posted and harvested once.
  */
+import { spawnSync } from 'node:child_process';
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import * as assert from 'uvu/assert';
 import { IoctlError } from '../../lib/driver/genericusbfn/ioctl-device.js';
 import * as E from '../../native-defs/win32-errors.js';
+import { STANDIN_DIR } from './build.js';
 import { TRANSFER_OUT, echoHandler, ioctlErrorOf, openFake, parkingHandler, standin, standinSuite, until } from './helpers.js';
 
 const test = standinSuite('win32 device: concurrency, cancellation, close');
@@ -168,6 +171,14 @@ test('an already aborted signal rejects without reaching the driver', async () =
   assert.is(standin!.stats().requestsStarted, before.requestsStarted);
   await dev.close();
   remove();
+});
+
+test('after close() a process exits by itself: no async call, timer or handle left behind', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(STANDIN_DIR, 'fixtures/exit-after-close.ts')],
+    { encoding: 'utf8', timeout: 30_000 });
+  assert.is(r.signal, null, `the child was killed (did not exit by itself): ${r.stderr}`);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout.trim(), 'done 50 10');
 });
 
 test.run();
