@@ -13,7 +13,7 @@
  *   collected. koffi takes the pointer through node_api_get_buffer_info, which makes V8 move a
  *   small on-heap typed array's contents off the heap for good first; afterwards its memory never
  *   moves (test/win32-standin pins this). The caller must not reuse them before the promise
- *   settles (IoctlDevice's contract).
+ *   settles (IoctlDevice's contract); transferring or detaching their ArrayBuffer counts as reuse.
  * - Synchronous outcomes, as the I/O manager defines them: TRUE, or FALSE with a warning status
  *   in OVERLAPPED.Internal, means a completion packet is queued all the same (no
  *   FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: one path for every success, settled once, by the
@@ -129,7 +129,7 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
     let ok: number;
     try {
       const { input, output } = request;
-      ok = this.k32.DeviceIoControl(this.handle, code, input, input?.length ?? 0, output, output?.length ?? 0, null, this.pool.address(slot));
+      ok = this.k32.DeviceIoControl(this.handle, code, input, input?.byteLength ?? 0, output, output?.byteLength ?? 0, null, this.pool.address(slot));
     } catch (err) {
       // koffi refused an argument before calling: the kernel never saw this OVERLAPPED.
       this.settle(slot, ERROR_INVALID_PARAMETER, 0, `DeviceIoControl arguments refused: ${(err as Error).message}`);
