@@ -7,6 +7,7 @@ import { GenericUsbFnDriver, type GenericUsbFnDriverOptions } from '../lib/drive
 import type { IoctlDevice } from '../lib/driver/genericusbfn/ioctl-device.js';
 import type { UsbFnDriver } from '../lib/driver/driver.js';
 import { EmulatedGenericUsbFn, type EmulatorOptions, type SimulatedHost } from '../lib/driver/emulator/index.js';
+import { standinBackend } from './win32-standin/backend.js';
 
 export interface BackendStack {
   driver: UsbFnDriver;
@@ -36,4 +37,8 @@ export const emulatorBackend: TestBackend = {
   },
 };
 
-export const backends: TestBackend[] = [emulatorBackend];
+/**
+ * The direct emulator, then the koffi path: Win32IoctlDevice → koffi → the C stand-in of
+ * kernel32 → the emulator (skipped, with the reason printed, where no C compiler exists).
+ */
+export const backends: TestBackend[] = [emulatorBackend, standinBackend];

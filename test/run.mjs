@@ -17,7 +17,22 @@ const uvu = path.join(root, 'node_modules', 'uvu', 'bin.js');
 const child = spawn(process.execPath, ['--import', 'tsx', uvu, dir, pattern], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
 
 let output = '';
-child.stdout.on('data', (d) => { output += d; process.stdout.write(d); });
+let lingered = false;
+let lingerTimer = null;
+const lingerMs = Number(process.env.USBFN_TEST_LINGER_MS ?? 30_000);
+child.stdout.on('data', (d) => {
+  output += d;
+  process.stdout.write(d);
+  // uvu has printed its summary: every test is done. A process still alive well after that has
+  // a handle some test left open (an open koffi device keeps the loop alive): fail, don't wait.
+  if (!lingerTimer && /Duration:/.test(output)) {
+    lingerTimer = setTimeout(() => {
+      lingered = true;
+      process.stderr.write(`\ntests finished but the process did not exit within ${lingerMs} ms: a handle was left open\n`);
+      child.kill('SIGKILL');
+    }, lingerMs);
+  }
+});
 child.stderr.on('data', (d) => { output += d; process.stderr.write(d); });
 
 const timer = setTimeout(() => {
@@ -27,6 +42,7 @@ const timer = setTimeout(() => {
 
 child.on('close', (code, signal) => {
   clearTimeout(timer);
+  clearTimeout(lingerTimer);
   const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
   const count = (label) => {
     const m = plain.match(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm'));
@@ -36,7 +52,7 @@ child.on('close', (code, signal) => {
   const passed = count('Passed') ?? 0;
   const skipped = count('Skipped') ?? 0;
   let failed = total === null ? 1 : total - passed;
-  if ((code !== 0 || signal) && failed === 0) failed = 1;
+  if ((code !== 0 || signal || lingered) && failed === 0) failed = 1;
   const tail = skipped ? `, ${skipped} skipped` : '';
   process.stdout.write(`\n${passed} passed, ${failed} failed${tail}\n`);
   process.exit(failed > 0 ? 1 : 0);

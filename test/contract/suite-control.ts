@@ -57,10 +57,10 @@ export function controlSuite(backend: TestBackend): void {
   test('stalling pipe 0 refuses the request: the host sees STALL', () =>
     withStack(backend, async (s) => {
       await configured(s);
-      const done = s.host.controlTransfer({ ...CLASS_IN, wLength: 4 });
+      const done = rejectsWith(s.host.controlTransfer({ ...CLASS_IN, wLength: 4 }), ErrorCodes.STALLED);
       await s.driver.nextBusEvent();
       await s.driver.setPipeState(0, true);
-      await rejectsWith(done, ErrorCodes.STALLED);
+      await done;
     }));
 
   test('a handshake with no setup packet waiting is refused as invalid state', () =>
@@ -73,9 +73,9 @@ export function controlSuite(backend: TestBackend): void {
   test('the host times out on a device that never answers', () =>
     withStack(backend, async (s) => {
       await configured(s);
-      const done = s.host.controlTransfer({ ...CLASS_IN, wLength: 4 }, undefined, { timeoutMs: 30 });
+      const done = rejectsWith(s.host.controlTransfer({ ...CLASS_IN, wLength: 4 }, undefined, { timeoutMs: 30 }), ErrorCodes.TIMEOUT);
       await s.driver.nextBusEvent();
-      await rejectsWith(done, ErrorCodes.TIMEOUT);
+      await done;
     }));
 
   test('registered strings are what the host reads; too long a string is refused here', () =>

@@ -3,7 +3,7 @@
  * and supersession by a newer setup packet, a reset, a detach or close().
  */
 import * as assert from 'uvu/assert';
-import { classRequest, openDevice, rejection, settle, suitePerBackend, thrown } from '../device/harness.js';
+import { classRequest, openDevice, rejection, settle, settleUntil, suitePerBackend, thrown } from '../device/harness.js';
 import type { SetupRequest } from '../../lib/index.js';
 
 /** The next request the control channel emits. */
@@ -25,7 +25,7 @@ suitePerBackend('SetupRequest lifecycle', (test, backend) => {
     s.device.control.on('setup', (req) => void (seen = req));
     const err = await rejection(s.host.controlTransfer(classRequest('out', 0x01, 0)));
     assert.is(err.code, 'USBFN_ERR_STALLED');
-    await settle();
+    await settleUntil(() => seen?.state !== 'answering', 'the auto-stall to complete');
     assert.is(seen?.state, 'stalled');
     await s.close();
   });
@@ -83,8 +83,8 @@ suitePerBackend('SetupRequest lifecycle', (test, backend) => {
     const req = nextSetup(s);
     s.device.control.on('setup', (r) => void r.ack());
     await s.host.controlTransfer(classRequest('out', 0x03, 0));
-    await settle();
     const r = await req;
+    await settleUntil(() => r.state !== 'answering', 'the answer to complete');
     assert.is(r.state, 'answered');
     assert.is(thrown(() => r.ack()).code, 'USBFN_ERR_ALREADY_ANSWERED');
     await s.close();

@@ -3,7 +3,7 @@
  * from the IOCTLs the driver issues on pipe 0.
  */
 import * as assert from 'uvu/assert';
-import { classRequest, openDevice, suitePerBackend, thrown } from '../device/harness.js';
+import { classRequest, openDevice, settleUntil, suitePerBackend, thrown } from '../device/harness.js';
 
 const bytes = (n: number, seed = 1) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff));
 
@@ -92,7 +92,7 @@ suitePerBackend('respond()', (test, backend) => {
       states.push(req.state);
     });
     await s.host.controlTransfer(classRequest('in', 0x01, 8));
-    await new Promise((resolve) => setImmediate(resolve));
+    await settleUntil(() => states.length === 3, 'respond() to resolve');
     assert.equal(states, ['pending', 'answering', 'answered']);
     await s.close();
   });

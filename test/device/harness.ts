@@ -4,6 +4,7 @@
  * behaviour (never wall-clock time).
  */
 import * as uvu from 'uvu';
+import * as assert from 'uvu/assert';
 import { backends, type BackendStack, type TestBackend } from '../backends.js';
 import { UsbFnDevice, type UsbFnDeviceOptions } from '../../lib/index.js';
 import type { EmulatorOptions, EmulatedGenericUsbFn, SimulatedHost } from '../../lib/driver/emulator/index.js';
@@ -23,6 +24,17 @@ export interface DeviceStack {
   close(): Promise<void>;
 }
 
+/**
+ * Stacks opened and not yet closed: closed after each test, so a failing assertion cannot leave
+ * a device open (an open koffi device keeps the process alive, and the run would hang).
+ */
+const openStacks = new Set<() => Promise<void>>();
+
+/** Closes every stack a test left open. */
+export async function closeOpenStacks(): Promise<void> {
+  await Promise.allSettled([...openStacks].map((close) => close()));
+}
+
 /** Opens a device on `backend`; `enumerate` (default true) lets the host enumerate it at high speed first. */
 export async function openDevice(
   backend: TestBackend,
@@ -35,6 +47,12 @@ export async function openDevice(
     if (info.pipeId === 0 && info.name !== 'GET_PIPE_STATE') ep0Log.push(info.name);
   });
   const device = await UsbFnDevice.open({ ...options.device, driver: stack.driver });
+  const close = async () => {
+    openStacks.delete(close);
+    await device.close();
+    await stack.close();
+  };
+  openStacks.add(close);
   const speed = options.enumerate === undefined || options.enumerate === true ? 'high' : options.enumerate;
   if (speed) await enumerated(device, emu, speed);
   return {
@@ -43,10 +61,7 @@ export async function openDevice(
     host: stack.host,
     stack,
     ep0Log,
-    async close() {
-      await device.close();
-      await stack.close();
-    },
+    close,
   };
 }
 
@@ -87,6 +102,19 @@ export function once<T extends unknown[]>(emitter: { once(event: string, fn: (..
   return new Promise((resolve) => emitter.once(event, (...args: T) => resolve(args)));
 }
 
+/**
+ * Waits until `condition()` holds: every turn at first, then every millisecond, failing after
+ * `ms` of wall time. Completions take a few turns on the emulator but cross a thread on the
+ * koffi path, so a fixed number of turns is not a bound that holds on every backend.
+ */
+export async function settleUntil(condition: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (let i = 0; !condition(); i++) {
+    if (Date.now() > deadline) assert.unreachable(`timed out waiting for ${what}`);
+    await new Promise((resolve) => (i < 50 ? setImmediate(resolve) : setTimeout(resolve, 1)));
+  }
+}
+
 /** Lets completions already queued settle (the emulator completes on setImmediate batches). */
 export async function settle(turns = 3): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -103,6 +131,7 @@ export function suitePerBackend(name: string, define: (test: uvu.Test, backend: 
       console.log(`skipping ${name} on ${backend.name}: ${backend.skip}`);
       suite.skip(`${name} (${backend.skip})`, () => undefined);
     } else {
+      suite.after.each(closeOpenStacks);
       define(suite, backend);
     }
     suite.run();

@@ -81,13 +81,17 @@ export async function withStack(
 /** One event-loop turn (the emulator completes in setImmediate batches). */
 export const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Waits until `condition()` holds, checking every turn; fails after `turns` turns. */
-export async function until(condition: () => boolean, what: string, turns = 2000): Promise<void> {
-  for (let i = 0; i < turns; i++) {
-    if (condition()) return;
-    await turn();
+/**
+ * Waits until `condition()` holds: every turn at first, then every millisecond, failing after
+ * `ms` of wall time. A count of turns is no bound on the koffi path, where completions cross a
+ * thread (2000 turns can pass in 6 ms).
+ */
+export async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (let i = 0; !condition(); i++) {
+    if (Date.now() > deadline) assert.unreachable(`timed out waiting for ${what}`);
+    await (i < 2000 ? turn() : new Promise<void>((resolve) => setTimeout(resolve, 1)));
   }
-  assert.unreachable(`timed out waiting for ${what}`);
 }
 
 /** Deterministic pseudo-random bytes (xorshift), so checksums are reproducible. */
