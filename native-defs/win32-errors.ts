@@ -36,9 +36,13 @@ export function win32ErrorName(errno: number): string {
 }
 
 /**
- * STATUS_INVALID_DEVICE_STATE as Win32 sees it. Not named by the spec: it is the emulator's
- * answer to a request made in the wrong state (a transfer before ACTIVATE or before Configured,
- * a handshake with no setup packet waiting), the status a KMDF driver completes such requests with.
+ * ERROR_BAD_COMMAND: what a driver's STATUS_INVALID_DEVICE_STATE becomes in user mode
+ * (RtlNtStatusToDosError). Not named by the spec: the emulator refuses a request made in the
+ * wrong state with it (a transfer before ACTIVATE or before Configured, a handshake with no setup
+ * packet waiting), the status a KMDF driver completes such requests with.
  */
-export const ERROR_INVALID_DEVICE_STATE = 5023;
-WIN32_ERROR_NAMES[ERROR_INVALID_DEVICE_STATE] = 'ERROR_INVALID_DEVICE_STATE';
+export const ERROR_BAD_COMMAND = 22;
+WIN32_ERROR_NAMES[ERROR_BAD_COMMAND] = 'ERROR_BAD_COMMAND';
+/** ERROR_INVALID_STATE, which some drivers report instead: mapped the same way. */
+export const ERROR_INVALID_STATE = 5023;
+WIN32_ERROR_NAMES[ERROR_INVALID_STATE] = 'ERROR_INVALID_STATE';

@@ -23,7 +23,7 @@ export function transfersSuite(backend: TestBackend): void {
       s.host.attach('high');
       s.host.reset('high');
       const err = await rejectsWith(s.driver.transferOut(outId, new Uint8Array(512)), ErrorCodes.INVALID_STATE, 'before configured');
-      assert.is(err.win32Error, 5023);
+      assert.is(err.win32Error, 22);
     }));
 
   test('a pipe id that does not exist is an invalid argument', () =>

@@ -89,9 +89,9 @@ test('too small an output: ERROR_INSUFFICIENT_BUFFER with Size written when the 
   }
 });
 
-test('descriptor set: wrong interface, low speed or a short header is 87; before ACTIVATE is 5023', async () => {
+test('descriptor set: wrong interface, low speed or a short header is 87; before ACTIVATE is 22', async () => {
   const fresh = new EmulatedGenericUsbFn();
-  await rejectsWin32(fresh.ioctl(CODES.GET_DESCRIPTOR_SET, header(UsbFnBusSpeed.High), new Uint8Array(64)), 5023);
+  await rejectsWin32(fresh.ioctl(CODES.GET_DESCRIPTOR_SET, header(UsbFnBusSpeed.High), new Uint8Array(64)), 22);
   await fresh.close();
   const device = await activatedDevice();
   await rejectsWin32(device.ioctl(CODES.GET_DESCRIPTOR_SET, header(UsbFnBusSpeed.High, 1), new Uint8Array(64)), 87);
@@ -113,12 +113,12 @@ test('REGISTER_USB_STRING stores the string; the host reads it by index and as a
   await device.close();
 });
 
-test('REGISTER_USB_STRING before ACTIVATE: allowed by default, 5023 with registerStringBeforeActivate false', async () => {
+test('REGISTER_USB_STRING before ACTIVATE: allowed by default, 22 with registerStringBeforeActivate false', async () => {
   const early = new EmulatedGenericUsbFn();
   assert.is(await early.ioctl(CODES.REGISTER_STRING, encodeUsbString({ stringIndex: 1, text: 'x' }), null), 0);
   await early.close();
   const strict = new EmulatedGenericUsbFn({ registerStringBeforeActivate: false });
-  await rejectsWin32(strict.ioctl(CODES.REGISTER_STRING, encodeUsbString({ stringIndex: 1, text: 'x' }), null), 5023);
+  await rejectsWin32(strict.ioctl(CODES.REGISTER_STRING, encodeUsbString({ stringIndex: 1, text: 'x' }), null), 22);
   await strict.close();
 });
 

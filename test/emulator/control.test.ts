@@ -75,11 +75,11 @@ test('TRANSFER_IN longer than wLength is refused with ERROR_INVALID_PARAMETER', 
   assert.is((await reply).length, 8);
 });
 
-test('a short reply ends the data stage: a further TRANSFER_IN on pipe 0 is refused with 5023', async ({ device }) => {
+test('a short reply ends the data stage: a further TRANSFER_IN on pipe 0 is refused with 22', async ({ device }) => {
   const reply = device.host.controlTransfer(classIn(64));
   await nextEvent(device);
   const first = transferIn(device, 0, pattern(10));
-  await rejectsWin32(transferIn(device, 0, pattern(5)), 5023);
+  await rejectsWin32(transferIn(device, 0, pattern(5)), 22);
   await handshake(device, 'out');
   assert.equal(await reply, pattern(10));
   assert.is(await first, 10);
@@ -104,11 +104,11 @@ test('host-to-device: a larger TRANSFER_OUT completes when the wLength bytes are
   await done;
 });
 
-test('the status handshake must run opposite to the data stage (else 5023)', async ({ device }) => {
+test('the status handshake must run opposite to the data stage (else 22)', async ({ device }) => {
   const reply = device.host.controlTransfer(classIn(4));
   await nextEvent(device);
-  await rejectsWin32(handshake(device, 'in'), 5023);
-  await rejectsWin32(transferOut(device, 0, new Uint8Array(4)), 5023);
+  await rejectsWin32(handshake(device, 'in'), 22);
+  await rejectsWin32(transferOut(device, 0, new Uint8Array(4)), 22);
   await transferIn(device, 0, pattern(4));
   await handshake(device, 'out');
   await reply;
@@ -128,7 +128,7 @@ for (const rule of ['in', 'out'] as const) {
     await withDevice({ noDataStatusStage: rule }, async (device) => {
       const done = device.host.controlTransfer(classOut(0));
       await nextEvent(device);
-      await rejectsWin32(handshake(device, rule === 'in' ? 'out' : 'in'), 5023);
+      await rejectsWin32(handshake(device, rule === 'in' ? 'out' : 'in'), 22);
       await handshake(device, rule);
       await done;
     });
@@ -161,13 +161,13 @@ test('stalling during the data stage cancels the device\'s pending EP0 requests 
   await rejectsWin32(status, 995);
 });
 
-test('a device that never answers: the host times out, the request is dropped, a late answer gets 5023', async () => {
+test('a device that never answers: the host times out, the request is dropped, a late answer gets 22', async () => {
   await withDevice({ controlTimeoutMs: 10 }, async (device) => {
     const reply = device.host.controlTransfer(classIn(8));
     await nextEvent(device);
     await rejectsCode(reply, 'USBFN_ERR_TIMEOUT');
-    await rejectsWin32(transferIn(device, 0, pattern(8)), 5023);
-    await rejectsWin32(handshake(device, 'out'), 5023);
+    await rejectsWin32(transferIn(device, 0, pattern(8)), 22);
+    await rejectsWin32(handshake(device, 'out'), 22);
   });
 });
 
@@ -206,11 +206,11 @@ test('a reset aborts the control transfer; detach rejects it with DISCONNECTED',
   await rejectsCode(device.host.controlTransfer(classOut(0)), 'USBFN_ERR_DISCONNECTED');
 });
 
-test('EP0 transfers and handshakes with no setup packet waiting fail with 5023', async ({ device }) => {
-  await rejectsWin32(transferIn(device, 0, pattern(1)), 5023);
-  await rejectsWin32(transferOut(device, 0, new Uint8Array(8)), 5023);
-  await rejectsWin32(handshake(device, 'in'), 5023);
-  await rejectsWin32(handshake(device, 'out'), 5023);
+test('EP0 transfers and handshakes with no setup packet waiting fail with 22', async ({ device }) => {
+  await rejectsWin32(transferIn(device, 0, pattern(1)), 22);
+  await rejectsWin32(transferOut(device, 0, new Uint8Array(8)), 22);
+  await rejectsWin32(handshake(device, 'in'), 22);
+  await rejectsWin32(handshake(device, 'out'), 22);
   await rejectsWin32(device.ioctl(CODES.HANDSHAKE_IN, pipe(1), null), 87, 'handshakes are for pipe 0');
 });
 

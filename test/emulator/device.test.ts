@@ -7,27 +7,27 @@ import { CODES, IN_PIPE, OUT_PIPE, activatedDevice, configuredDevice, nextEvent,
 
 const test = suite('device');
 
-test('before ACTIVATE: transfers, handshakes, pipe state and descriptor set fail with ERROR_INVALID_DEVICE_STATE', async () => {
+test('before ACTIVATE: transfers, handshakes, pipe state and descriptor set fail with ERROR_BAD_COMMAND', async () => {
   const device = new EmulatedGenericUsbFn();
-  await rejectsWin32(transferIn(device, IN_PIPE, pattern(1)), 5023);
-  await rejectsWin32(transferOut(device, OUT_PIPE, new Uint8Array(8)), 5023);
-  await rejectsWin32(transferIn(device, 0, pattern(1)), 5023);
-  await rejectsWin32(device.ioctl(CODES.HANDSHAKE_IN, pipe(0), null), 5023);
-  await rejectsWin32(device.ioctl(CODES.HANDSHAKE_OUT, pipe(0), null), 5023);
-  await rejectsWin32(device.ioctl(CODES.GET_PIPE_STATE, pipe(1), new Uint8Array(1)), 5023);
-  await rejectsWin32(device.ioctl(CODES.SET_PIPE_STATE, pipe(1), Uint8Array.of(1)), 5023);
-  await rejectsWin32(device.ioctl(CODES.GET_DESCRIPTOR_SET, encodeInterfaceInfoHeader(0, 2), new Uint8Array(64)), 5023);
+  await rejectsWin32(transferIn(device, IN_PIPE, pattern(1)), 22);
+  await rejectsWin32(transferOut(device, OUT_PIPE, new Uint8Array(8)), 22);
+  await rejectsWin32(transferIn(device, 0, pattern(1)), 22);
+  await rejectsWin32(device.ioctl(CODES.HANDSHAKE_IN, pipe(0), null), 22);
+  await rejectsWin32(device.ioctl(CODES.HANDSHAKE_OUT, pipe(0), null), 22);
+  await rejectsWin32(device.ioctl(CODES.GET_PIPE_STATE, pipe(1), new Uint8Array(1)), 22);
+  await rejectsWin32(device.ioctl(CODES.SET_PIPE_STATE, pipe(1), Uint8Array.of(1)), 22);
+  await rejectsWin32(device.ioctl(CODES.GET_DESCRIPTOR_SET, encodeInterfaceInfoHeader(0, 2), new Uint8Array(64)), 22);
   assert.not.ok(device.activated);
   await device.close();
 });
 
-test('after ACTIVATE but before Configured, data-pipe transfers fail with 5023', async () => {
+test('after ACTIVATE but before Configured, data-pipe transfers fail with 22', async () => {
   const device = await activatedDevice();
   assert.ok(device.activated);
-  await rejectsWin32(transferIn(device, IN_PIPE, pattern(1)), 5023);
+  await rejectsWin32(transferIn(device, IN_PIPE, pattern(1)), 22);
   device.host.attach();
   device.host.reset('high');
-  await rejectsWin32(transferOut(device, OUT_PIPE, new Uint8Array(8)), 5023);
+  await rejectsWin32(transferOut(device, OUT_PIPE, new Uint8Array(8)), 22);
   device.host.configure();
   const ok = transferOut(device, OUT_PIPE, new Uint8Array(8));
   await device.host.bulkOut(0x01, pattern(3));

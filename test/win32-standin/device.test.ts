@@ -97,7 +97,7 @@ test('a warning inside dispatch (ERROR_MORE_DATA) still queues a packet: settled
 const SPEC_ERRORS = [
   E.ERROR_OPERATION_ABORTED, E.ERROR_INSUFFICIENT_BUFFER, E.ERROR_DEVICE_NOT_CONNECTED, E.ERROR_GEN_FAILURE,
   E.ERROR_INVALID_PARAMETER, E.ERROR_NOT_SUPPORTED, E.ERROR_INVALID_HANDLE, E.ERROR_FILE_NOT_FOUND,
-  E.ERROR_INVALID_DEVICE_STATE, E.ERROR_NOT_FOUND,
+  E.ERROR_BAD_COMMAND, E.ERROR_NOT_FOUND,
 ];
 
 test('every Win32 error the spec names comes back through NTSTATUS and GetOverlappedResult, with its byte count', async () => {

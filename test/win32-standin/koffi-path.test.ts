@@ -63,7 +63,7 @@ test('128 TRANSFER_OUTs pending at once through the driver all complete with the
   }));
 
 const SPEC_ERRORS = [E.ERROR_OPERATION_ABORTED, E.ERROR_INSUFFICIENT_BUFFER, E.ERROR_DEVICE_NOT_CONNECTED, E.ERROR_GEN_FAILURE,
-  E.ERROR_INVALID_PARAMETER, E.ERROR_NOT_SUPPORTED, E.ERROR_INVALID_HANDLE, E.ERROR_FILE_NOT_FOUND, E.ERROR_INVALID_DEVICE_STATE];
+  E.ERROR_INVALID_PARAMETER, E.ERROR_NOT_SUPPORTED, E.ERROR_INVALID_HANDLE, E.ERROR_FILE_NOT_FOUND, E.ERROR_BAD_COMMAND];
 
 /** What the driver reports for a GET_PIPE_STATE failing with `errno` on `backend`. */
 async function pipeStateFailure(backend: TestBackend, errno: number, at: 'issue' | 'completion'): Promise<[string, number | undefined]> {

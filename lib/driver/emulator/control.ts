@@ -7,11 +7,11 @@
  * the wire: device-to-host when the host has wLength bytes or sees a short packet / ZLP;
  * host-to-device when the host has sent its wLength bytes. The status handshake completes once
  * the data stage is over, and with it the host's call. Outside a session, EP0 requests are in
- * the wrong state (ERROR_INVALID_DEVICE_STATE).
+ * the wrong state (ERROR_BAD_COMMAND).
  */
 import createDebug from 'debug';
 import type { SetupPacket } from '../../../native-defs/codec.js';
-import { ERROR_GEN_FAILURE, ERROR_INVALID_DEVICE_STATE, ERROR_INVALID_PARAMETER, ERROR_OPERATION_ABORTED } from '../../../native-defs/win32-errors.js';
+import { ERROR_GEN_FAILURE, ERROR_BAD_COMMAND, ERROR_INVALID_PARAMETER, ERROR_OPERATION_ABORTED } from '../../../native-defs/win32-errors.js';
 import type { BusSpeed } from '../driver.js';
 import type { IoctlRequest } from './completions.js';
 import type { EmulatorCore } from './core.js';
@@ -94,7 +94,7 @@ export class Control {
   /** TRANSFER_IN(_APPEND_ZERO_PKT) on pipe 0. Returns 0 when queued, else the Win32 error. */
   transferIn(req: IoctlRequest, buf: Uint8Array, appendZlp: boolean): number {
     const s = this.session;
-    if (!s || !s.deviceToHost || s.phase !== 'data') return ERROR_INVALID_DEVICE_STATE;
+    if (!s || !s.deviceToHost || s.phase !== 'data') return ERROR_BAD_COMMAND;
     if (buf.length > s.setup.wLength - s.inQueued) return ERROR_INVALID_PARAMETER;
     s.inQueued += buf.length;
     const mps = this.toHost.mps;
@@ -113,7 +113,7 @@ export class Control {
   /** TRANSFER_OUT on pipe 0. Returns 0 when queued, else the Win32 error. */
   transferOut(req: IoctlRequest, buf: Uint8Array): number {
     const s = this.session;
-    if (!s || s.deviceToHost || s.phase !== 'data') return ERROR_INVALID_DEVICE_STATE;
+    if (!s || s.deviceToHost || s.phase !== 'data') return ERROR_BAD_COMMAND;
     const x = new Xfer(buf, false, 'device', (_, outcome) => this.core.complete(req, outcome === 'ok' ? 0 : ERROR_GEN_FAILURE, x.done),
       () => this.core.complete(req, ERROR_OPERATION_ABORTED, x.done));
     req.cancel = () => (this.toDevice.cancel(x), x.done);
@@ -124,7 +124,7 @@ export class Control {
   /** CONTROL_STATUS_HANDSHAKE_IN / _OUT. Returns 0 when accepted (it may wait for the data stage), else the Win32 error. */
   handshake(req: IoctlRequest, direction: 'in' | 'out'): number {
     const s = this.session;
-    if (!s || s.handshake || !this.handshakeFits(s, direction)) return ERROR_INVALID_DEVICE_STATE;
+    if (!s || s.handshake || !this.handshakeFits(s, direction)) return ERROR_BAD_COMMAND;
     s.handshake = req;
     req.cancel = () => {
       if (s.handshake === req) s.handshake = undefined;

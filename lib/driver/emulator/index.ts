@@ -19,7 +19,7 @@
  * Choices where GenericUSBFn.sys is undocumented (each an option where the spec says *open*):
  * - Codes the driver does not define fail with ERROR_INVALID_PARAMETER (87).
  * - Checks run in this order: buffer sizes and pipe id (87, or 122 for too small an output
- *   struct), then state (ERROR_INVALID_DEVICE_STATE 5023), then a halted pipe (31).
+ *   struct), then state (ERROR_BAD_COMMAND 22), then a halted pipe (31).
  * - ACTIVATE twice succeeds. GET_CLASS_INFO(_EX) and BUS_EVENT_NOTIFICATION work before ACTIVATE.
  * - A device transfer issued on a halted pipe fails with ERROR_GEN_FAILURE (31); transfers
  *   already pending when it halts stay queued and move once the halt clears.
@@ -36,11 +36,11 @@
  * - Bus events with no notification pending queue FIFO up to `eventQueueLimit` (256); past it
  *   the oldest is dropped, counted (`droppedEvents`) and debug-logged.
  * - EP0: the status handshake waits for the data stage to end; a handshake in the wrong
- *   direction, a second handshake, or any EP0 request outside a forwarded setup is 5023.
+ *   direction, a second handshake, or any EP0 request outside a forwarded setup is 22.
  *   TRANSFER_IN beyond wLength in total is 87. The host is always ready on EP0, so data moves
  *   as soon as it is queued; once the data stage has ended (wLength bytes, short packet or
  *   ZLP) a fully sent TRANSFER_IN completes (a ZLP it still owed is not needed), and further
- *   EP0 transfers are 5023.
+ *   EP0 transfers are 22.
  *   EP0 TRANSFER_OUT completes once the host's wLength bytes are in, even without a short packet.
  *   Stalling EP0 mid-request completes the device's pending EP0 requests with 995.
  * - Standard requests (GET_DESCRIPTOR string, GET/SET_CONFIGURATION, GET/SET_INTERFACE,

@@ -4,7 +4,7 @@
  * (core.complete) or queues it where the bus will complete it.
  *
  * Order of checks, the same for every code: buffer sizes and pipe id (87 / 122) first, then
- * state (ERROR_INVALID_DEVICE_STATE 5023), then the pipe's halt (31). METHOD_OUT_DIRECT output
+ * state (ERROR_BAD_COMMAND 22), then the pipe's halt (31). METHOD_OUT_DIRECT output
  * is written in place; METHOD_IN_DIRECT "output" (TRANSFER_IN payload, SET_PIPE_STATE flag) is read.
  */
 import { decodePipeId, decodeUsbString, encodeInterfaceInfo, encodeInterfaceInfoHeader } from '../../../native-defs/codec.js';
@@ -14,7 +14,7 @@ import { LAYOUT } from '../../../native-defs/structs.js';
 import {
   ERROR_GEN_FAILURE,
   ERROR_INSUFFICIENT_BUFFER,
-  ERROR_INVALID_DEVICE_STATE,
+  ERROR_BAD_COMMAND,
   ERROR_INVALID_PARAMETER,
   ERROR_NOT_SUPPORTED,
   ERROR_OPERATION_ABORTED,
@@ -43,13 +43,13 @@ function transfer(isIn: boolean, appendZlp: boolean): Handler {
   return (core, req) => {
     const pipe = lookup(core, pipeIdOf(req));
     if (pipe === undefined || (pipe !== 0 && pipe.cfg.isIn !== isIn)) return fail(core, req, ERROR_INVALID_PARAMETER);
-    if (!core.activated) return fail(core, req, ERROR_INVALID_DEVICE_STATE);
+    if (!core.activated) return fail(core, req, ERROR_BAD_COMMAND);
     const buf = req.output ?? EMPTY;
     if (pipe === 0) {
       const errno = isIn ? core.control.transferIn(req, buf, appendZlp) : core.control.transferOut(req, buf);
       return errno === 0 ? undefined : fail(core, req, errno);
     }
-    if (!core.dataAllowed) return fail(core, req, ERROR_INVALID_DEVICE_STATE);
+    if (!core.dataAllowed) return fail(core, req, ERROR_BAD_COMMAND);
     if (pipe.halted) return fail(core, req, ERROR_GEN_FAILURE);
     queueDataTransfer(core, req, pipe, buf, appendZlp);
   };
@@ -73,7 +73,7 @@ function queueDataTransfer(core: EmulatorCore, req: IoctlRequest, pipe: DataPipe
 function handshake(direction: 'in' | 'out'): Handler {
   return (core, req) => {
     if (pipeIdOf(req) !== 0) return fail(core, req, ERROR_INVALID_PARAMETER);
-    if (!core.activated) return fail(core, req, ERROR_INVALID_DEVICE_STATE);
+    if (!core.activated) return fail(core, req, ERROR_BAD_COMMAND);
     const errno = core.control.handshake(req, direction);
     if (errno !== 0) fail(core, req, errno);
   };
@@ -94,7 +94,7 @@ const getPipeState: Handler = (core, req) => {
   const out = req.output;
   if (!out || out.length < LAYOUT.BOOLEAN_SIZE) return fail(core, req, ERROR_INSUFFICIENT_BUFFER);
   if (core.options.pipeStateBuffer === 'exact' && out.length !== LAYOUT.BOOLEAN_SIZE) return fail(core, req, ERROR_INVALID_PARAMETER);
-  if (!core.activated) return fail(core, req, ERROR_INVALID_DEVICE_STATE);
+  if (!core.activated) return fail(core, req, ERROR_BAD_COMMAND);
   out[0] = (pipe === 0 ? core.control.halted : pipe.halted) ? 1 : 0;
   core.complete(req, 0, LAYOUT.BOOLEAN_SIZE);
 };
@@ -102,7 +102,7 @@ const getPipeState: Handler = (core, req) => {
 const setPipeState: Handler = (core, req) => {
   const pipe = lookup(core, pipeIdOf(req));
   if (pipe === undefined || !req.output || req.output.length < LAYOUT.BOOLEAN_SIZE) return fail(core, req, ERROR_INVALID_PARAMETER);
-  if (!core.activated) return fail(core, req, ERROR_INVALID_DEVICE_STATE);
+  if (!core.activated) return fail(core, req, ERROR_BAD_COMMAND);
   const stalled = req.output[0] !== 0; // METHOD_IN_DIRECT: the BOOLEAN is read from lpOutBuffer
   if (pipe === 0) core.control.setStall(stalled);
   else core.setHalt(pipe, stalled);
@@ -119,7 +119,7 @@ const getInterfaceDescriptorSet: Handler = (core, req) => {
   const speedCode = view.getUint32(LAYOUT.INTERFACE_INFO_SPEED_OFFSET, true);
   const speed = SPEEDS[speedCode];
   if (interfaceNumber !== core.options.interfaceNumber || !speed) return fail(core, req, ERROR_INVALID_PARAMETER);
-  if (!core.activated) return fail(core, req, ERROR_INVALID_DEVICE_STATE);
+  if (!core.activated) return fail(core, req, ERROR_BAD_COMMAND);
   const info = encodeInterfaceInfo({ interfaceNumber, speed: speedCode, descriptorSet: core.descriptorSets[speed] }, core.options.interfaceInfoSizeMode);
   const out = req.output;
   if (!out || out.length < info.length) {
@@ -135,7 +135,7 @@ const readSize = (info: Uint8Array) => info[LAYOUT.INTERFACE_INFO_SIZE_OFFSET] |
 
 const registerUsbString: Handler = (core, req) => {
   if (!req.input || req.input.length < LAYOUT.USB_STRING_SIZE) return fail(core, req, ERROR_INVALID_PARAMETER);
-  if (!core.activated && !core.options.registerStringBeforeActivate) return fail(core, req, ERROR_INVALID_DEVICE_STATE);
+  if (!core.activated && !core.options.registerStringBeforeActivate) return fail(core, req, ERROR_BAD_COMMAND);
   const { stringIndex, text } = decodeUsbString(req.input);
   core.strings.set(stringIndex, text);
   core.complete(req, 0, 0);

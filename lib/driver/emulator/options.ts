@@ -51,7 +51,7 @@ export interface EmulatorOptions {
   pipeStateBuffer?: 'exact' | 'atLeast';
   /** Open question: vendor-type setup packets become SetupPacket events (true, default) or are stalled by the emulator (false). */
   forwardVendorRequests?: boolean;
-  /** Open question: REGISTER_USB_STRING before ACTIVATE is allowed (true, default: Microsoft's NCM driver does it) or refused with 5023. */
+  /** Open question: REGISTER_USB_STRING before ACTIVATE is allowed (true, default: Microsoft's NCM driver does it) or refused with 22. */
   registerStringBeforeActivate?: boolean;
   /** Open question: which status handshake ends a request without data stage. Default 'either'. The header's comment says 'out', USB 2.0 says 'in'. */
   noDataStatusStage?: 'out' | 'in' | 'either';
