@@ -1,7 +1,7 @@
 /**
  * The hook UsbFnDevice.open() calls when it is given no `driver`: find and open a platform
- * backend by interface GUID or device path. Off Windows there is none (USBFN_ERR_PLATFORM); on
- * Windows the koffi backend plugs in here (or at run time through setPlatformDriverOpener).
+ * backend by interface GUID or device path: the koffi GenericUSBFn.sys backend by default (off
+ * Windows: USBFN_ERR_PLATFORM), replaceable at run time through setPlatformDriverOpener.
  */
 import type { UsbFnDriver } from './driver/driver.js';
 import { ErrorCodes, UsbFnError } from './errors.js';
@@ -18,18 +18,18 @@ export interface PlatformTarget {
 /** Opens a UsbFnDriver for a target; rejects with a UsbFnError (NOT_FOUND, PLATFORM, DRIVER…). */
 export type PlatformDriverOpener = (target: PlatformTarget) => Promise<UsbFnDriver>;
 
-/** The built-in opener: no backend on this platform yet. */
-export const unavailableOpener: PlatformDriverOpener = async (target) => {
-  const what = target.path ?? target.interfaceGuid ?? 'the default interface';
-  if (process.platform !== 'win32') {
-    throw new UsbFnError(ErrorCodes.PLATFORM, `opening ${what} needs Windows (GenericUSBFn.sys); on ${process.platform} pass { driver } (the emulator: usbfn/emulator)`, {
-      operation: 'UsbFnDevice.open',
-    });
-  }
-  throw new UsbFnError(ErrorCodes.PLATFORM, `opening ${what}: no Windows backend is registered in this build`, { operation: 'UsbFnDevice.open' });
+/**
+ * The built-in opener: the GenericUSBFn.sys backend (koffi), imported only when first used so
+ * that importing usbfn loads no FFI declarations. Off Windows it rejects with USBFN_ERR_PLATFORM
+ * (naming the emulator as the way to run elsewhere), unless a stand-in library was configured
+ * with configureWin32Libraries(), as the tests do.
+ */
+export const defaultOpener: PlatformDriverOpener = async (target) => {
+  const { win32DriverOpener } = await import('./driver/genericusbfn/win32-opener.js');
+  return win32DriverOpener()(target);
 };
 
-let opener: PlatformDriverOpener = unavailableOpener;
+let opener: PlatformDriverOpener = defaultOpener;
 
 /** The opener UsbFnDevice.open() uses without a `driver`. */
 export function platformDriverOpener(): PlatformDriverOpener {

@@ -4,3 +4,4 @@ export * from './win32-errors.js';
 export * from './enums.js';
 export * from './structs.js';
 export * from './codec.js';
+export * from './win32-api.js';

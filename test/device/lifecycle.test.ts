@@ -2,6 +2,8 @@
  * open(), close() and destroy(): idempotent, awaitable, cancel what is pending, close pipes,
  * release every pooled buffer and leave zero IOCTLs pending at the emulator.
  */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
 import { classRequest, openDevice, rejection, settle, suitePerBackend, thrown } from './harness.js';
 import {
@@ -102,8 +104,18 @@ suitePerBackend('device lifecycle', (test, backend) => {
 suitePerBackend('device open without a driver', (test, backend) => {
   test('off Windows, the default opener rejects with PLATFORM', async () => {
     if (process.platform === 'win32') return;
+    // In a fresh process: this one has the kernel32 stand-in configured for the koffi backend,
+    // with which the default opener (rightly) looks the GUID up and says NOT_FOUND.
+    const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../fixtures/open-without-driver.ts', import.meta.url))], {
+      encoding: 'utf8',
+    });
+    assert.equal(JSON.parse(out), { code: ErrorCodes.PLATFORM, isUsbFnError: true });
+  });
+
+  test('with the kernel32 stand-in configured, the default opener looks the GUID up', async () => {
+    if (backend.name !== 'koffi-standin') return;
     const err = await rejection(UsbFnDevice.open({ interfaceGuid: '{00000000-0000-0000-0000-000000000000}' }));
-    assert.is(err.code, ErrorCodes.PLATFORM);
+    assert.is(err.code, ErrorCodes.NOT_FOUND);
     assert.instance(err, UsbFnError);
   });
 
