@@ -69,8 +69,10 @@ export class DeviceInterfaceWatcher extends EventEmitter<DeviceInterfaceWatcherE
     this.closed ??= new Promise<void>((resolve) => {
       clearInterval(this.keepAlive);
       cfgmgr32().CM_Unregister_Notification.async(this.handle, (err, cr) => {
+        // Still registered with cfgmgr32 on failure: keep the trampoline (a leak) rather than let
+        // a later notification call into a freed, possibly reused, callback slot.
         if (err || cr !== CR_SUCCESS) debug('CM_Unregister_Notification: %s', err ?? `CONFIGRET 0x${cr.toString(16)}`);
-        koffi.unregister(this.callback);
+        else koffi.unregister(this.callback);
         resolve();
       });
     });
