@@ -92,7 +92,12 @@ export class CompletionPort {
     if (port === null) throw new IoctlError(k32.GetLastError(), 0, 'CreateIoCompletionPort failed');
     this.handle = port;
     const bytes = tuning.batch * OVERLAPPED_ENTRY_LAYOUT.size;
-    this.entries = koffi.alloc('uint8_t', bytes) as bigint;
+    try {
+      this.entries = koffi.alloc('uint8_t', bytes) as bigint;
+    } catch (err) {
+      k32.CloseHandle(port);
+      throw err;
+    }
     this.entriesView = new DataView(koffi.view(this.entries, bytes));
     this.removed = koffi.alloc('uint32_t', 1) as bigint;
     this.removedView = new DataView(koffi.view(this.removed, 4));
@@ -148,7 +153,12 @@ export class CompletionPort {
       if (this.tuning.drain && this.tuning.poll === 0) woken = this.drain() || woken;
       // FALSE with INFINITE means the port itself failed: nothing more can arrive, stop rather than spin.
       const broken = !ok && !err && timeoutMs === INFINITE && !this.stopping;
-      if (broken) debug('GetQueuedCompletionStatusEx failed on an INFINITE wait: harvester stops');
+      if (broken) {
+        debug('GetQueuedCompletionStatusEx failed on an INFINITE wait: harvester stops');
+        // Devices opened from now on get a working port of their own; the ones on this port
+        // cannot be harvested, and their buffers stay referenced rather than freed under the kernel.
+        if (shared === this) shared = null;
+      }
       this.next(n > 0, woken || broken || (this.stopping && !ok));
     };
     try {

@@ -84,9 +84,15 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
   private onIdle: (() => void) | null = null;
 
   private constructor(private readonly k32: Kernel32, private readonly handle: bigint, readonly path: string) {
-    this.port = CompletionPort.acquire();
-    this.key = this.port.associate(handle, this);
+    // Allocated first: if associating fails there is nothing registered with the port to undo.
     this.bytesCell = koffi.alloc('uint32_t', 1) as bigint;
+    try {
+      this.port = CompletionPort.acquire();
+      this.key = this.port.associate(handle, this);
+    } catch (err) {
+      koffi.free(this.bytesCell);
+      throw err;
+    }
     debug('opened %s', path);
   }
 
@@ -99,6 +105,11 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
   ioctl(code: number, input: Uint8Array | null, output: Uint8Array | null, signal?: AbortSignal): Promise<number> {
     if (this.closing) return Promise.reject(new IoctlError(ERROR_INVALID_HANDLE));
     if (signal?.aborted) return Promise.reject(new IoctlError(ERROR_OPERATION_ABORTED));
+    // Checked before anything is issued: failing to listen to a bad signal after DeviceIoControl
+    // would settle the promise while the kernel still owns the buffers.
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      return Promise.reject(new IoctlError(ERROR_INVALID_PARAMETER, 0, 'signal must be an AbortSignal'));
+    }
     return new Promise<number>((resolve, reject) => this.issue(code, { resolve, reject, input, output }, signal));
   }
 
