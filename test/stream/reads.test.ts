@@ -64,6 +64,10 @@ forEachBackend((backend, it) => {
       const data = Buffer.alloc(1 << 20, 0xa5);
       let hostDone = false;
       const sending = s.host.bulkOut(BULK_OUT, data).then(() => (hostDone = true));
+      sending.catch(() => undefined); // awaited below; a failed assertion must not leave it unhandled
+      // Wait for the readable side to fill (a count of turns is no bound on the koffi path), then
+      // give the pipe many more turns to (wrongly) issue a read.
+      await until(() => reader.readableLength >= 65_536 && s.device.pending({ code: TRANSFER_OUT, pipeId }) === 0, 'the readable side to fill');
       for (let i = 0; i < 200; i++) await turn();
       assert.is(s.device.pending({ code: TRANSFER_OUT, pipeId }), 0, 'no read outstanding while full');
       assert.not.ok(hostDone, 'the host is still waiting: its packets are NAKed');
