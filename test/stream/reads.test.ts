@@ -65,9 +65,17 @@ forEachBackend((backend, it) => {
       let hostDone = false;
       const sending = s.host.bulkOut(BULK_OUT, data).then(() => (hostDone = true));
       sending.catch(() => undefined); // awaited below; a failed assertion must not leave it unhandled
-      // Wait for the readable side to fill (a count of turns is no bound on the koffi path), then
-      // give the pipe many more turns to (wrongly) issue a read.
-      await until(() => reader.readableLength >= 65_536 && s.device.pending({ code: TRANSFER_OUT, pipeId }) === 0, 'the readable side to fill');
+      // Wait for the readable side to fill and the pipe to go quiet (a count of turns is no bound
+      // on the koffi path, and reads issued while there was room are still legitimately on their
+      // way), then give the pipe many more turns to (wrongly) issue a read.
+      let lastActivity = Date.now();
+      const onActivity = () => (lastActivity = Date.now());
+      s.device.on('ioctl', onActivity).on('complete', onActivity);
+      await until(
+        () => reader.readableLength >= 65_536 && s.device.pending({ code: TRANSFER_OUT, pipeId }) === 0 && Date.now() - lastActivity > 50,
+        'the readable side to fill and the pipe to go quiet',
+      );
+      s.device.off('ioctl', onActivity).off('complete', onActivity);
       for (let i = 0; i < 200; i++) await turn();
       assert.is(s.device.pending({ code: TRANSFER_OUT, pipeId }), 0, 'no read outstanding while full');
       assert.not.ok(hostDone, 'the host is still waiting: its packets are NAKed');

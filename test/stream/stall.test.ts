@@ -84,6 +84,8 @@ forEachBackend((backend, it) => {
       const chunks: Buffer[] = [];
       reader.on('data', (c: Buffer) => chunks.push(c));
       await until(() => stalls.length === 1, "the 'stall' event");
+      // The other reads fail too, each in its own completion (later ones on the koffi path).
+      await until(() => reader.stats.readsPending === 0, 'every failed read to come back');
       for (let i = 0; i < 20; i++) await turn();
       assert.is(stalls.length, 1, 'one event, not one per read');
       assert.is(reader.stats.readsPending, 0, 'no read re-issued while halted');
