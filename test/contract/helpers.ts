@@ -2,7 +2,8 @@
 import * as assert from 'uvu/assert';
 import type { BackendStack, TestBackend } from '../backends.js';
 import type { BusEvent, BusEventType } from '../../lib/driver/driver.js';
-import { isUsbFnError, type UsbFnErrorCode } from '../../lib/errors.js';
+import { isUsbFnError, type UsbFnError, type UsbFnErrorCode } from '../../lib/errors.js';
+import { rejectsWithCode } from '../wait.js';
 import type { EmulatorOptions } from '../../lib/driver/emulator/index.js';
 import type { GenericUsbFnDriverOptions } from '../../lib/driver/genericusbfn/index.js';
 
@@ -42,16 +43,10 @@ export async function takeUntil(s: BackendStack, type: BusEventType): Promise<Bu
 }
 
 /** Asserts `promise` rejects with a UsbFnError of `code`; returns the error. */
-export async function rejectsWith(promise: Promise<unknown>, code: UsbFnErrorCode, message?: string) {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(isUsbFnError(err), `${message ?? ''} expected a UsbFnError, got ${String(err)}`);
-    assert.is((err as { code: string }).code, code, message);
-    return err as import('../../lib/errors.js').UsbFnError;
-  }
-  assert.unreachable(`${message ?? ''} expected rejection with ${code}`);
-  throw new Error('unreachable');
+export async function rejectsWith(promise: Promise<unknown>, code: UsbFnErrorCode, message?: string): Promise<UsbFnError> {
+  const err = await rejectsWithCode(promise, code, message);
+  assert.ok(isUsbFnError(err), `${message ?? ''} expected a UsbFnError, got ${String(err)}`);
+  return err as UsbFnError;
 }
 
 /** Pipe id of an endpoint address at the high-speed configuration. */

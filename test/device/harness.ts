@@ -4,7 +4,6 @@
  * behaviour (never wall-clock time).
  */
 import * as uvu from 'uvu';
-import * as assert from 'uvu/assert';
 import { backends, type BackendStack, type TestBackend } from '../backends.js';
 import { UsbFnDevice, type UsbFnDeviceOptions } from '../../lib/index.js';
 import type { EmulatorOptions, EmulatedGenericUsbFn, SimulatedHost } from '../../lib/driver/emulator/index.js';
@@ -102,18 +101,8 @@ export function once<T extends unknown[]>(emitter: { once(event: string, fn: (..
   return new Promise((resolve) => emitter.once(event, (...args: T) => resolve(args)));
 }
 
-/**
- * Waits until `condition()` holds: every turn at first, then every millisecond, failing after
- * `ms` of wall time. Completions take a few turns on the emulator but cross a thread on the
- * koffi path, so a fixed number of turns is not a bound that holds on every backend.
- */
-export async function settleUntil(condition: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (let i = 0; !condition(); i++) {
-    if (Date.now() > deadline) assert.unreachable(`timed out waiting for ${what}`);
-    await new Promise((resolve) => (i < 50 ? setImmediate(resolve) : setTimeout(resolve, 1)));
-  }
-}
+/** Waits (bounded by wall time) until `condition()` holds: see test/wait.ts. */
+export { waitUntil as settleUntil } from '../wait.js';
 
 /** Lets completions already queued settle (the emulator completes on setImmediate batches). */
 export async function settle(turns = 3): Promise<void> {

@@ -4,7 +4,6 @@
  * suite is a function of a backend, so it runs against every backend in test/backends.ts.
  */
 import { createHash } from 'node:crypto';
-import * as assert from 'uvu/assert';
 import { backends, type BackendStack, type TestBackend } from '../backends.js';
 import { BusLink } from '../../lib/bus-link.js';
 import type { EmulatorOptions } from '../../lib/driver/emulator/index.js';
@@ -81,18 +80,8 @@ export async function withStack(
 /** One event-loop turn (the emulator completes in setImmediate batches). */
 export const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/**
- * Waits until `condition()` holds: every turn at first, then every millisecond, failing after
- * `ms` of wall time. A count of turns is no bound on the koffi path, where completions cross a
- * thread (2000 turns can pass in 6 ms).
- */
-export async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (let i = 0; !condition(); i++) {
-    if (Date.now() > deadline) assert.unreachable(`timed out waiting for ${what}`);
-    await (i < 2000 ? turn() : new Promise<void>((resolve) => setTimeout(resolve, 1)));
-  }
-}
+/** Waits (bounded by wall time) until `condition()` holds: see test/wait.ts. */
+export { waitUntil as until } from '../wait.js';
 
 /** Deterministic pseudo-random bytes (xorshift), so checksums are reproducible. */
 export function patternBytes(length: number, seed = 1): Buffer {
@@ -112,16 +101,7 @@ export function patternBytes(length: number, seed = 1): Buffer {
 export const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 /** Asserts `promise` rejects with a UsbFnError of `code` (or, for a Node stream code, `err.code`). */
-export async function rejectsWith(promise: Promise<unknown>, code: UsbFnErrorCode | string): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.is((err as { code?: string }).code, code, `expected ${code}, got ${String(err)}`);
-    return err as Error;
-  }
-  assert.unreachable(`expected a rejection with ${code}`);
-  throw new Error('unreachable');
-}
+export { rejectsWithCode as rejectsWith } from '../wait.js';
 
 export const isCode = (err: unknown, code: UsbFnErrorCode) => isUsbFnError(err, code);
 

@@ -96,14 +96,8 @@ export async function ioctlErrorOf(p: Promise<unknown>): Promise<IoctlError> {
   throw new Error('expected a rejection, got a resolution');
 }
 
-/** Waits until `cond` holds, polling each event-loop turn (bounded: a hang fails the test). */
-export async function until(cond: () => boolean, what: string, turns = 20_000): Promise<void> {
-  for (let i = 0; i < turns; i++) {
-    if (cond()) return;
-    await new Promise((r) => setImmediate(r));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** Waits (bounded by wall time, not turns) until `cond` holds: see test/wait.ts. */
+export { waitUntil as until } from '../wait.js';
 
 /** Full garbage collection, to give V8 every chance to move what it may move. */
 export function collectGarbage(): void {
