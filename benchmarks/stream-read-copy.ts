@@ -12,7 +12,7 @@
  *   npx tsx benchmarks/stream-read-copy.ts [--runs 5] [--mib 256]
  */
 import { Readable } from 'readable-stream';
-import { BulkReader } from '../lib/bulk-pipe.js';
+import { BulkReader } from '../lib/stream/bulk-pipe.js';
 import { BULK_OUT, MiB, childConfig, fmt, measure, openBenchStack, option, runChild, summarize, writeResult, type BenchStack } from './stream-stack.js';
 
 type Strategy = 'pool-copy' | 'fresh' | 'BulkReader copy' | 'BulkReader swap';

@@ -13,7 +13,7 @@
  *
  *   npx tsx benchmarks/stream-throughput.ts [--runs 5] [--mib 128] [--sweep reads|writes|all]
  */
-import { BulkPipe } from '../lib/bulk-pipe.js';
+import { BulkPipe } from '../lib/stream/bulk-pipe.js';
 import {
   BULK_IN, BULK_OUT, MiB, childConfig, fmt, hostEcho, measure, openBenchStack, option, runChild, summarize, writeResult, type BenchStack,
 } from './stream-stack.js';

@@ -14,14 +14,14 @@
  */
 
 // The facade
-export { UsbFnDevice, type UsbFnDeviceOptions } from './device.js';
-export type { DeviceEvent, DeviceEventType, UsbFnDeviceEvents, EventIteratorOptions } from './device-events.js';
-export type { DevicePipeOptions, PipeQuery } from './device-pipes.js';
-export { setPlatformDriverOpener, platformDriverOpener, type PlatformDriverOpener, type PlatformTarget } from './open-driver.js';
+export { UsbFnDevice, type UsbFnDeviceOptions } from './device/device.js';
+export type { DeviceEvent, DeviceEventType, UsbFnDeviceEvents, EventIteratorOptions } from './device/device-events.js';
+export type { DevicePipeOptions, PipeQuery } from './device/device-pipes.js';
+export { setPlatformDriverOpener, platformDriverOpener, type PlatformDriverOpener, type PlatformTarget } from './device/open-driver.js';
 
 // EP0
-export { ControlChannel, type ControlChannelOptions, type ControlMatch, type ControlHandler, type ControlChannelEvents } from './control.js';
-export { SetupRequest, type NoDataHandshake, type RespondOptions, type SetupRequestState } from './control-request.js';
+export { ControlChannel, type ControlChannelOptions, type ControlMatch, type ControlHandler, type ControlChannelEvents } from './control/control.js';
+export { SetupRequest, type NoDataHandshake, type RespondOptions, type SetupRequestState } from './control/control-request.js';
 export type { RequestDirection, RequestRecipient, RequestType } from '../native-defs/enums.js';
 export type { SetupPacket } from '../native-defs/codec.js';
 
@@ -38,8 +38,8 @@ export {
   type PipeStats,
   type StallEvent,
   type PipeDirection,
-} from './bulk-pipe.js';
-export type { BusLossPolicy } from './bulk-pipe-options.js';
+} from './stream/bulk-pipe.js';
+export type { BusLossPolicy } from './stream/bulk-pipe-options.js';
 
 // Bus state shared by the facade, the pipes and the control channel
 export { BusLink, type DeviceState, type DeconfigureReason } from './bus-link.js';

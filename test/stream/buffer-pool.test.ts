@@ -1,8 +1,8 @@
 /** BufferPool: one slab, lazily; fixed capacity; release checks; options validation of BulkPipe. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BufferPool } from '../../lib/buffer-pool.js';
-import { resolvePipeOptions, BULK_PIPE_DEFAULTS } from '../../lib/bulk-pipe-options.js';
+import { BufferPool } from '../../lib/stream/buffer-pool.js';
+import { resolvePipeOptions, BULK_PIPE_DEFAULTS } from '../../lib/stream/bulk-pipe-options.js';
 import type { UsbFnDriver } from '../../lib/driver/driver.js';
 import type { BusLink } from '../../lib/bus-link.js';
 

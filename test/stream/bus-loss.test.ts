@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable as NodeReadable } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BulkPipe, BulkReader, BulkWriter } from '../../lib/bulk-pipe.js';
+import { BulkPipe, BulkReader, BulkWriter } from '../../lib/stream/bulk-pipe.js';
 import { isUsbFnError } from '../../lib/errors.js';
 import {
   BULK_IN, BULK_OUT, TRANSFER_IN, TRANSFER_IN_ZLP, TRANSFER_OUT, destroyed, forEachBackend, openStack, patternBytes, turn, until, withStack, type StreamStack,

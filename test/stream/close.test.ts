@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BulkPipe, BulkReader, BulkWriter } from '../../lib/bulk-pipe.js';
+import { BulkPipe, BulkReader, BulkWriter } from '../../lib/stream/bulk-pipe.js';
 import { BULK_IN, BULK_OUT, TRANSFER_IN, TRANSFER_IN_ZLP, TRANSFER_OUT, destroyed, forEachBackend, until, withStack, type StreamStack } from './helpers.js';
 
 const pendingTransfers = (s: StreamStack) =>

@@ -4,7 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BulkPipe, BulkReader } from '../../lib/bulk-pipe.js';
+import { BulkPipe, BulkReader } from '../../lib/stream/bulk-pipe.js';
 import { BULK_IN, BULK_OUT, destroyed, forEachBackend, until, withStack } from './helpers.js';
 
 forEachBackend((backend, it) => {

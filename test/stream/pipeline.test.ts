@@ -7,7 +7,7 @@ import { Readable as NodeReadable, Writable as NodeWritable, PassThrough } from 
 import { pipeline } from 'node:stream/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BulkPipe, BulkReader, BulkWriter } from '../../lib/bulk-pipe.js';
+import { BulkPipe, BulkReader, BulkWriter } from '../../lib/stream/bulk-pipe.js';
 import { BULK_IN, BULK_OUT, destroyed, forEachBackend, hostReadHash, hostSendHash, patternBytes, withStack } from './helpers.js';
 
 const MiB = 1 << 20;

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BulkReader } from '../../lib/bulk-pipe.js';
+import { BulkReader } from '../../lib/stream/bulk-pipe.js';
 import { BULK_OUT, TRANSFER_OUT, destroyed, forEachBackend, hostSendHash, turn, until, withStack } from './helpers.js';
 
 forEachBackend((backend, it) => {

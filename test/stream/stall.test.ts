@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BulkPipe, BulkReader, BulkWriter, type StallEvent } from '../../lib/bulk-pipe.js';
+import { BulkPipe, BulkReader, BulkWriter, type StallEvent } from '../../lib/stream/bulk-pipe.js';
 import { BULK_IN, BULK_OUT, destroyed, forEachBackend, openStack, rejectsWith, turn, until, withStack } from './helpers.js';
 
 forEachBackend((backend, it) => {

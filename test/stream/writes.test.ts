@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BulkWriter, BulkPipe } from '../../lib/bulk-pipe.js';
+import { BulkWriter, BulkPipe } from '../../lib/stream/bulk-pipe.js';
 import { ERROR_NOT_SUPPORTED } from '../../native-defs/win32-errors.js';
 import { BULK_IN, TRANSFER_IN, TRANSFER_IN_ZLP, destroyed, forEachBackend, patternBytes, until, withStack, type StreamStack } from './helpers.js';
 

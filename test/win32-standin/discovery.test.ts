@@ -9,8 +9,8 @@ import { guidBytes, listDeviceInterfaces, openWin32Device, parseMultiString } fr
 import { watchDeviceInterfaces } from '../../lib/driver/genericusbfn/win32-watch.js';
 import { win32DriverOpener } from '../../lib/driver/genericusbfn/win32-opener.js';
 import { EmulatedGenericUsbFn } from '../../lib/driver/emulator/index.js';
-import { UsbFnDevice } from '../../lib/device.js';
-import { setPlatformDriverOpener } from '../../lib/open-driver.js';
+import { UsbFnDevice } from '../../lib/device/device.js';
+import { setPlatformDriverOpener } from '../../lib/device/open-driver.js';
 import { isUsbFnError } from '../../lib/errors.js';
 import { GUID, OTHER_GUID, TRANSFER_OUT, echoHandler, standin, standinSuite, until } from './helpers.js';
 import { STANDIN_DIR } from './build.js';

@@ -1,11 +1,11 @@
 /**
  * The Windows backend as UsbFnDevice.open() reaches it without a `driver`: a PlatformDriverOpener
- * (lib/open-driver.ts) that finds the GenericUSBFn.sys interface by GUID or path and returns
+ * (lib/device/open-driver.ts) that finds the GenericUSBFn.sys interface by GUID or path and returns
  * GenericUsbFnDriver on a Win32IoctlDevice. Registering it is the caller's choice
  * (setPlatformDriverOpener), so importing the package never loads a DLL.
  */
 import { canceledError, ErrorCodes, UsbFnError } from '../../errors.js';
-import type { PlatformDriverOpener } from '../../open-driver.js';
+import type { PlatformDriverOpener } from '../../device/open-driver.js';
 import { GenericUsbFnDriver, type GenericUsbFnDriverOptions } from './generic-driver.js';
 import { openWin32Device } from './win32-discovery.js';
 

@@ -3,8 +3,8 @@
  * backend by interface GUID or device path: the koffi GenericUSBFn.sys backend by default (off
  * Windows: USBFN_ERR_PLATFORM), replaceable at run time through setPlatformDriverOpener.
  */
-import type { UsbFnDriver } from './driver/driver.js';
-import { ErrorCodes, UsbFnError } from './errors.js';
+import type { UsbFnDriver } from '../driver/driver.js';
+import { ErrorCodes, UsbFnError } from '../errors.js';
 
 /** Where the platform backend finds the device. */
 export interface PlatformTarget {
@@ -25,7 +25,7 @@ export type PlatformDriverOpener = (target: PlatformTarget) => Promise<UsbFnDriv
  * with configureWin32Libraries(), as the tests do.
  */
 export const defaultOpener: PlatformDriverOpener = async (target) => {
-  const { win32DriverOpener } = await import('./driver/genericusbfn/win32-opener.js');
+  const { win32DriverOpener } = await import('../driver/genericusbfn/win32-opener.js');
   return win32DriverOpener()(target);
 };
 

@@ -11,9 +11,9 @@
  */
 import { setMaxListeners } from 'node:events';
 import createDebug from 'debug';
-import type { BusLink, DeconfigureReason } from './bus-link.js';
-import type { PipeInfo, UsbFnDriver } from './driver/driver.js';
-import { ErrorCodes, UsbFnError, isUsbFnError } from './errors.js';
+import type { BusLink, DeconfigureReason } from '../bus-link.js';
+import type { PipeInfo, UsbFnDriver } from '../driver/driver.js';
+import { ErrorCodes, UsbFnError, isUsbFnError } from '../errors.js';
 import type { ResolvedPipeOptions } from './bulk-pipe-options.js';
 
 export const debug = createDebug('usbfn:pipe');

@@ -8,14 +8,14 @@
  */
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
-import { BusLink, type DeviceState } from './bus-link.js';
-import { ControlChannel, type ControlChannelOptions } from './control.js';
+import { BusLink, type DeviceState } from '../bus-link.js';
+import { ControlChannel, type ControlChannelOptions } from '../control/control.js';
 import {
   EventIterator, emitterArgs, toDeviceEvent, type DeviceEvent, type EventIteratorOptions, type UsbFnDeviceEvents,
 } from './device-events.js';
 import { DevicePipes } from './device-pipes.js';
-import type { BusEvent, BusSpeed, ClassInfo, PipeInfo, UsbFnDriver } from './driver/driver.js';
-import { ErrorCodes, UsbFnError, isUsbFnError } from './errors.js';
+import type { BusEvent, BusSpeed, ClassInfo, PipeInfo, UsbFnDriver } from '../driver/driver.js';
+import { ErrorCodes, UsbFnError, isUsbFnError } from '../errors.js';
 import { platformDriverOpener, type PlatformTarget } from './open-driver.js';
 import type { BulkPipe, BulkReader, BulkWriter, DevicePipeOptions, PipeQuery } from './device-pipes.js';
 

@@ -3,9 +3,9 @@
  * their validation. Defaults were chosen with benchmarks/stream-throughput.ts (see README of the
  * benchmark results and the comments below).
  */
-import type { BusLink } from './bus-link.js';
-import type { UsbFnDriver } from './driver/driver.js';
-import { ErrorCodes, UsbFnError } from './errors.js';
+import type { BusLink } from '../bus-link.js';
+import type { UsbFnDriver } from '../driver/driver.js';
+import { ErrorCodes, UsbFnError } from '../errors.js';
 
 /** What a pipe does when the cable goes away (Detach). Reset and unconfigure always 'wait'. */
 export type BusLossPolicy = 'wait' | 'end' | 'destroy';

@@ -3,9 +3,9 @@
  * union for the async iterator (its `type` is the emitter's event name), the mapping from the
  * driver's BusEvent, and the bounded queue behind `device.events()`.
  */
-import type { BusEvent, BusSpeed } from './driver/driver.js';
-import type { DeviceState } from './bus-link.js';
-import { ErrorCodes, UsbFnError, canceledError } from './errors.js';
+import type { BusEvent, BusSpeed } from '../driver/driver.js';
+import type { DeviceState } from '../bus-link.js';
+import { ErrorCodes, UsbFnError, canceledError } from '../errors.js';
 
 /** A bus event as the async iterator yields it. Setup packets go to `device.control`, not here. */
 export type DeviceEvent =

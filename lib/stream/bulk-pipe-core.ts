@@ -4,7 +4,7 @@
  * decoding written chunks (packet mode, per-write ZLP, writeTransfer), the stall API across
  * directions, stats, and closing both halves.
  */
-import { ErrorCodes, UsbFnError } from './errors.js';
+import { ErrorCodes, UsbFnError } from '../errors.js';
 import type { BulkPipeOptions, ResolvedPipeOptions } from './bulk-pipe-options.js';
 import type { PipeDirection } from './bulk-pipe-endpoint.js';
 import { OutPipeReader, type ReadableHost, type ReaderStats } from './bulk-pipe-reader.js';

@@ -3,11 +3,11 @@
  * the BulkPipe streams the device created, so close() can close them all and wait for each to
  * release its transfers and pooled buffers.
  */
-import type { BusLink } from './bus-link.js';
-import { BulkPipe, BulkReader, BulkWriter } from './bulk-pipe.js';
-import type { BulkPipeOptions } from './bulk-pipe-options.js';
-import type { PipeInfo, UsbFnDriver } from './driver/driver.js';
-import { ErrorCodes, UsbFnError } from './errors.js';
+import type { BusLink } from '../bus-link.js';
+import { BulkPipe, BulkReader, BulkWriter } from '../stream/bulk-pipe.js';
+import type { BulkPipeOptions } from '../stream/bulk-pipe-options.js';
+import type { PipeInfo, UsbFnDriver } from '../driver/driver.js';
+import { ErrorCodes, UsbFnError } from '../errors.js';
 
 export { BulkPipe, BulkReader, BulkWriter };
 

@@ -13,9 +13,9 @@
  * Bus life: writes the bus cancels in flight are sent again, once each and in order, after the
  * next 'configured' (cancelledWrites 'resend'), or fail the stream ('fail').
  */
-import type { BusLink } from './bus-link.js';
-import type { UsbFnDriver } from './driver/driver.js';
-import { ErrorCodes, UsbFnError } from './errors.js';
+import type { BusLink } from '../bus-link.js';
+import type { UsbFnDriver } from '../driver/driver.js';
+import { ErrorCodes, UsbFnError } from '../errors.js';
 import type { ResolvedPipeOptions } from './bulk-pipe-options.js';
 import { PipeEndpoint, debug, type PipeHost } from './bulk-pipe-endpoint.js';
 

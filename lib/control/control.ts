@@ -14,11 +14,11 @@
  */
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
-import type { SetupPacket } from '../native-defs/codec.js';
-import type { RequestDirection, RequestRecipient, RequestType } from '../native-defs/enums.js';
-import type { BusLink } from './bus-link.js';
-import type { UsbFnDriver } from './driver/driver.js';
-import { ErrorCodes, UsbFnError, isUsbFnError } from './errors.js';
+import type { SetupPacket } from '../../native-defs/codec.js';
+import type { RequestDirection, RequestRecipient, RequestType } from '../../native-defs/enums.js';
+import type { BusLink } from '../bus-link.js';
+import type { UsbFnDriver } from '../driver/driver.js';
+import { ErrorCodes, UsbFnError, isUsbFnError } from '../errors.js';
 import { SetupRequest, type NoDataHandshake, type SetupRequestContext } from './control-request.js';
 
 const debug = createDebug('usbfn:control');

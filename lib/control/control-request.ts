@@ -12,10 +12,10 @@
  * becomes an unhandled rejection (the ControlChannel reports it as 'answerError').
  */
 import createDebug from 'debug';
-import { decodeRequestType, type RequestDirection, type RequestRecipient, type RequestType } from '../native-defs/enums.js';
-import type { SetupPacket } from '../native-defs/codec.js';
-import type { UsbFnDriver } from './driver/driver.js';
-import { ErrorCodes, UsbFnError, canceledError } from './errors.js';
+import { decodeRequestType, type RequestDirection, type RequestRecipient, type RequestType } from '../../native-defs/enums.js';
+import type { SetupPacket } from '../../native-defs/codec.js';
+import type { UsbFnDriver } from '../driver/driver.js';
+import { ErrorCodes, UsbFnError, canceledError } from '../errors.js';
 
 const debug = createDebug('usbfn:control');
 

@@ -7,7 +7,7 @@
  *
  * Pool buffers never reach user code: nothing outside the pipe can hold one after release.
  */
-import { ErrorCodes, UsbFnError } from './errors.js';
+import { ErrorCodes, UsbFnError } from '../errors.js';
 
 export interface BufferPoolStats {
   /** Bytes per buffer. */

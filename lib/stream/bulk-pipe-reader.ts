@@ -15,9 +15,9 @@
  * reset is still pushed, once, in order. Reads resume on 'configured'.
  */
 import { BufferPool } from './buffer-pool.js';
-import type { BusLink } from './bus-link.js';
-import type { PipeInfo, UsbFnDriver } from './driver/driver.js';
-import { ErrorCodes, UsbFnError } from './errors.js';
+import type { BusLink } from '../bus-link.js';
+import type { PipeInfo, UsbFnDriver } from '../driver/driver.js';
+import { ErrorCodes, UsbFnError } from '../errors.js';
 import type { ResolvedPipeOptions } from './bulk-pipe-options.js';
 import { PipeEndpoint, debug, type PipeHost } from './bulk-pipe-endpoint.js';
 
