@@ -1,5 +1,5 @@
 /** USBFN_CLASS_INTERFACE(_EX) and USBFN_CLASS_INFORMATION_PACKET(_EX). See codec.ts for the rules every decoder follows. */
-import { LAYOUT as L, MAX_INTERFACE_NAME_LENGTH, MAX_INTERFACE_GUID_LENGTH } from './structs.js';
+import { LAYOUT as L, MAX_INTERFACE_NAME_LENGTH, MAX_INTERFACE_GUID_LENGTH } from './layout.js';
 import { decodePipes, encodePipes, need, readWchars, writeWchars, type PipeInformation } from './codec-core.js';
 
 // ---------- USBFN_CLASS_INTERFACE(_EX) ----------

@@ -6,7 +6,7 @@
  * not have produced (a PipeCount above 16, a truncated struct) with a CodecError naming the field;
  * the driver layer turns that into a coded UsbFnError.
  */
-import { LAYOUT as L, MAX_NUM_USBFN_PIPES, MAX_USB_STRING_LENGTH } from './structs.js';
+import { LAYOUT as L, MAX_NUM_USBFN_PIPES, MAX_USB_STRING_LENGTH } from './layout.js';
 
 /** Malformed or out-of-range struct data; `field` names the C member at fault. */
 export class CodecError extends RangeError {

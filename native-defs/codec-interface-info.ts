@@ -1,11 +1,11 @@
 /** USBFN_INTERFACE_INFO: GET_INTERFACE_DESCRIPTOR_SET's header and descriptor bytes. See codec.ts for the rules every decoder follows. */
-import { LAYOUT as L } from './structs.js';
+import { LAYOUT as L } from './layout.js';
 import { CodecError, need, view } from './codec-core.js';
 
 // ---------- USBFN_INTERFACE_INFO ----------
 
 /**
- * What USBFN_INTERFACE_INFO.Size counts is open (genericusbfn.md §5): 'payload' = the descriptor
+ * What USBFN_INTERFACE_INFO.Size counts is left open by Microsoft: 'payload' = the descriptor
  * bytes only, 'total' = the header's 10 bytes before InterfaceDescriptorSet plus those bytes.
  */
 export type InterfaceInfoSizeMode = 'payload' | 'total';

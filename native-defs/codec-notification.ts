@@ -1,5 +1,5 @@
 /** USBFN_NOTIFICATION: the event code and its 8-byte union. See codec.ts for the rules every decoder follows. */
-import { LAYOUT as L } from './structs.js';
+import { LAYOUT as L } from './layout.js';
 import { UsbFnEvent } from './enums.js';
 import { decodeSetupPacket, encodeSetupPacket, need, view, type SetupPacket } from './codec-core.js';
 

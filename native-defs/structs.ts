@@ -1,19 +1,17 @@
 /**
- * koffi type definitions of every struct in genericusbfn.md §5, marked with the C type each
- * matches. `usbspec.h` structs are packed to 1 (koffi.pack); `usbfnbase.h` structs use natural
- * alignment (koffi.struct). WCHAR is `uint16_t`: koffi's `wchar_t` is 4 bytes on Linux.
+ * koffi type definitions of every GenericUSBFn.sys struct (usbspec.h, usbfnbase.h), marked
+ * with the C type each matches. `usbspec.h` structs are packed to 1 (koffi.pack); `usbfnbase.h`
+ * structs use natural alignment (koffi.struct). WCHAR is `uint16_t`: koffi's `wchar_t` is 4 bytes on Linux.
  *
- * These types document the ABI and are pinned by tests against the spec's sizes and offsets;
- * hot paths encode with Buffer/DataView instead (codec.ts), which costs next to nothing where a
- * koffi encode costs microseconds (performance-notes.md). Defining types loads no DLL.
+ * These types document the ABI and are pinned by tests against the spec's sizes and offsets
+ * (layout.ts); hot paths encode with Buffer/DataView instead (codec.ts), which costs next to
+ * nothing where a koffi encode costs microseconds. Defining types loads no DLL, but importing
+ * koffi maps its native module: the library never imports this file, only the tests do.
  */
 import koffi from 'koffi';
+import { MAX_INTERFACE_GUID_LENGTH, MAX_INTERFACE_NAME_LENGTH, MAX_NUM_USBFN_PIPES, MAX_USB_STRING_LENGTH } from './layout.js';
 
-export const MAX_NUM_USBFN_ENDPOINTS = 15;
-export const MAX_NUM_USBFN_PIPES = 16;
-export const MAX_INTERFACE_NAME_LENGTH = 40;
-export const MAX_INTERFACE_GUID_LENGTH = 39;
-export const MAX_USB_STRING_LENGTH = 255;
+export * from './layout.js';
 
 /** USB_DEFAULT_PIPE_SETUP_PACKET (usbspec.h, packed; the unions flattened to their widths). */
 export const USB_DEFAULT_PIPE_SETUP_PACKET = koffi.pack('USB_DEFAULT_PIPE_SETUP_PACKET', {
@@ -123,38 +121,4 @@ export const USBFN_INTERFACE_INFO = koffi.struct('USBFN_INTERFACE_INFO', {
 export const USBFN_USB_STRING = koffi.struct('USBFN_USB_STRING', {
   StringIndex: 'uint8_t',
   UsbString: wcharArray(MAX_USB_STRING_LENGTH),
-});
-
-/** Byte sizes and field offsets used by codec.ts, tested equal to koffi's and to the spec. */
-export const LAYOUT = Object.freeze({
-  SETUP_PACKET_SIZE: 8,
-  ENDPOINT_DESCRIPTOR_SIZE: 7,
-  INTERFACE_DESCRIPTOR_SIZE: 9,
-  NOTIFICATION_SIZE: 12,
-  NOTIFICATION_UNION_OFFSET: 4,
-  PIPE_INFORMATION_SIZE: 12,
-  PIPE_INFORMATION_PIPE_ID_OFFSET: 8,
-  CLASS_INTERFACE_SIZE: 196,
-  CLASS_INTERFACE_PIPES_OFFSET: 4,
-  CLASS_INFO_SIZE: 748,
-  CLASS_INFO_FULL_OFFSET: 0,
-  CLASS_INFO_HIGH_OFFSET: 196,
-  CLASS_INFO_NAME_OFFSET: 392,
-  CLASS_INFO_GUID_OFFSET: 472,
-  CLASS_INFO_HAS_GUID_OFFSET: 550,
-  CLASS_INFO_SUPER_OFFSET: 552,
-  CLASS_INFO_EX_FULL_OFFSET: 0,
-  CLASS_INFO_EX_HIGH_OFFSET: 196,
-  CLASS_INFO_EX_SUPER_OFFSET: 392,
-  CLASS_INFO_EX_NAME_OFFSET: 588,
-  CLASS_INFO_EX_GUID_OFFSET: 668,
-  CLASS_INFO_EX_HAS_GUID_OFFSET: 746,
-  INTERFACE_INFO_SIZE: 12,
-  INTERFACE_INFO_SPEED_OFFSET: 4,
-  INTERFACE_INFO_SIZE_OFFSET: 8,
-  INTERFACE_INFO_SET_OFFSET: 10,
-  USB_STRING_SIZE: 512,
-  USB_STRING_TEXT_OFFSET: 2,
-  PIPE_ID_SIZE: 4,
-  BOOLEAN_SIZE: 1,
 });

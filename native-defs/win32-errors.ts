@@ -1,6 +1,6 @@
 /**
  * The Win32 error numbers GenericUSBFn.sys and kernel32 report that usbfn handles by name
- * (genericusbfn.md §6). Pure data.
+ * (WinError.h numbers). Pure data.
  */
 export const ERROR_SUCCESS = 0;
 export const ERROR_FILE_NOT_FOUND = 2;

@@ -19,7 +19,7 @@ import { ErrorCodes, UsbFnError, canceledError } from '../errors.js';
 
 const debug = createDebug('usbfn:control');
 
-/** EP0 is pipe id 0 on GenericUSBFn.sys (genericusbfn.md §4). */
+/** EP0 is pipe id 0 on GenericUSBFn.sys, at every speed. */
 export const EP0 = 0;
 
 /** Which status handshake ends a request without data stage: the spec leaves it open (§4). */

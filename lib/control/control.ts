@@ -31,7 +31,7 @@ export interface ControlChannelOptions {
   /**
    * Status handshake that ends a request without data stage (ack(), respond()/receive() with
    * wLength 0). 'out' (default) follows the GenericUsbFnIoctl.h comment; 'in' follows USB 2.0's
-   * status-stage direction. The spec leaves it open (genericusbfn.md §4).
+   * status-stage direction. Microsoft's documentation leaves it open.
    */
   noDataHandshake?: NoDataHandshake;
 }

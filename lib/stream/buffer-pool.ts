@@ -3,7 +3,7 @@
  * out for one transfer at a time. A BulkPipe's reader keeps one pool per OUT pipe: each
  * TRANSFER_OUT receives into a pooled buffer, the bytes are copied out once, and the buffer
  * comes straight back, so steady-state streaming allocates no transfer buffers at all (GC was
- * 19–54% of run time with a fresh buffer per transfer: performance-notes.md, pitfall 5).
+ * 19% of run time at 64 KiB and 54% at 1 MiB with a fresh buffer per transfer).
  *
  * Pool buffers never reach user code: nothing outside the pipe can hold one after release.
  */

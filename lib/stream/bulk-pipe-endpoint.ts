@@ -16,7 +16,8 @@ import type { PipeInfo, UsbFnDriver } from '../driver/driver.js';
 import { ErrorCodes, UsbFnError, isUsbFnError } from '../errors.js';
 import type { ResolvedPipeOptions } from './bulk-pipe-options.js';
 
-export const debug = createDebug('usbfn:pipe');
+// Typed as a plain function so that the shipped .d.ts needs no @types/debug.
+export const debug: (formatter: string, ...args: unknown[]) => void = createDebug('usbfn:pipe');
 
 /** 'out' = host to device (the readable side), 'in' = device to host (the writable side). */
 export type PipeDirection = 'in' | 'out';

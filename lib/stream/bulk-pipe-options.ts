@@ -105,10 +105,10 @@ export interface ResolvedPipeOptions {
  *   at 64 KiB and 124–193 MB/s, 6.4–8.0 s/GB at 16 KiB. Per-transfer costs dominate.
  * - readsOutstanding 4: best median at 256 KiB (644 MB/s; 1, 2, 8: 527, 546, 558), and
  *   4 × 256 KiB = 1 MiB in flight rides out the 5–16 ms completion gaps at USB 2 speed
- *   (performance-notes.md, pitfall 8).
+ *   (gaps of 1.8–16 ms were measured while streaming flat out: GC, a busy event loop).
  * - writesInFlight 8: flat within noise on the emulator (1..16: 253–313 MB/s at 64 KiB), whose
  *   completions are instant; with real asynchronous completions a window of 8 gave 3.7× one
- *   (performance-notes.md, pitfall 6).
+ *   (koffi → C transport, 16 KiB: 350 MB/s with one in flight, 1.3 GB/s with 8).
  * - readBuffers 'copy': see the option (swap is faster reading alone, within noise in the echo).
  */
 export const BULK_PIPE_DEFAULTS = Object.freeze({

@@ -3,7 +3,7 @@
  * merged with another (a Writable with no _writev hands chunks over one at a time), sent in
  * place without a copy. Writes are acknowledged early while fewer than `writesInFlight` are
  * outstanding, so that many transfers are in flight (one acknowledged-on-completion write at a
- * time gave a quarter of the throughput: performance-notes.md, pitfall 6). A failure of an
+ * time gave a quarter of the throughput: 350 MB/s against 1.3 GB/s at 16 KiB). A failure of an
  * early-acknowledged write destroys the stream with that error, so it surfaces as 'error' (and
  * to a held write's callback, and to _final).
  *

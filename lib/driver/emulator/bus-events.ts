@@ -8,7 +8,7 @@
 import createDebug from 'debug';
 import { encodeNotification, type Notification } from '../../../native-defs/codec.js';
 import { usbFnEventName } from '../../../native-defs/enums.js';
-import { LAYOUT } from '../../../native-defs/structs.js';
+import { LAYOUT } from '../../../native-defs/layout.js';
 import type { IoctlRequest } from './completions.js';
 
 const debug = createDebug('usbfn:emulator');

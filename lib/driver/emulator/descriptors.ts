@@ -17,7 +17,7 @@ import {
   USB_INTERFACE_DESCRIPTOR_TYPE,
   USB_STRING_DESCRIPTOR_TYPE,
 } from '../../../native-defs/enums.js';
-import { LAYOUT } from '../../../native-defs/structs.js';
+import { LAYOUT } from '../../../native-defs/layout.js';
 import { DESCRIPTOR_SPEEDS, type DescriptorSpeed, type ResolvedEndpoint, type ResolvedOptions } from './options.js';
 
 /** bDescriptorType of the SuperSpeed endpoint companion descriptor (USB 3.x §9.6.7). */

@@ -10,7 +10,7 @@
 import { decodePipeId, decodeUsbString, encodeInterfaceInfo, encodeInterfaceInfoHeader } from '../../../native-defs/codec.js';
 import { UsbFnBusSpeed } from '../../../native-defs/enums.js';
 import * as IOCTL from '../../../native-defs/ioctl.js';
-import { LAYOUT } from '../../../native-defs/structs.js';
+import { LAYOUT } from '../../../native-defs/layout.js';
 import {
   ERROR_GEN_FAILURE,
   ERROR_INSUFFICIENT_BUFFER,

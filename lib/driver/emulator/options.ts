@@ -1,12 +1,12 @@
 /**
  * Configuration of the emulated GenericUSBFn.sys interface: what the Windows registry declares
  * for a real one (pipes, packet sizes, name, GUID), plus one named option per question the spec
- * leaves open (genericusbfn.md §2, §4, §5), each with a documented default.
+ * leaves open (IOCTL details, EP0 handshakes, struct size fields), each with a documented default.
  */
 import { UsbFnError, ErrorCodes } from '../../errors.js';
 import type { BusSpeed } from '../driver.js';
 import type { InterfaceInfoSizeMode } from '../../../native-defs/codec.js';
-import { MAX_NUM_USBFN_ENDPOINTS, MAX_INTERFACE_NAME_LENGTH, MAX_INTERFACE_GUID_LENGTH } from '../../../native-defs/structs.js';
+import { MAX_NUM_USBFN_ENDPOINTS, MAX_INTERFACE_NAME_LENGTH, MAX_INTERFACE_GUID_LENGTH } from '../../../native-defs/layout.js';
 
 /** wMaxPacketSize per speed. Low speed uses the full-speed value (the emulator does not model low-speed limits). */
 export interface PacketSizes {

@@ -1,13 +1,13 @@
 /**
  * Keeps `depth` BUS_EVENT_NOTIFICATION requests pending at all times and queues what completes,
- * so no event is lost while nobody is waiting (genericusbfn.md §2: "keep several pending").
+ * so no event is lost while nobody is waiting (Microsoft's advice for this IOCTL: keep several pending).
  * Each slot owns one 12-byte buffer, decoded as soon as its request completes and then reused.
  * Completions arrive in the order the driver completed them, so the queue keeps bus order.
  */
 import createDebug from 'debug';
 import { decodeNotification } from '../../../native-defs/codec.js';
 import { usbFnEventName } from '../../../native-defs/enums.js';
-import { LAYOUT } from '../../../native-defs/structs.js';
+import { LAYOUT } from '../../../native-defs/layout.js';
 import { ErrorCodes, UsbFnError, canceledError, isUsbFnError } from '../../errors.js';
 import type { BusEvent } from '../driver.js';
 import { toBusEvent } from './decode.js';

@@ -1,6 +1,6 @@
 /**
  * GenericUsbFnDriver: the UsbFnDriver seam implemented by marshalling each call into the exact
- * lpInBuffer / lpOutBuffer bytes GenericUSBFn.sys takes (genericusbfn.md §2), over an IoctlDevice.
+ * lpInBuffer / lpOutBuffer bytes GenericUSBFn.sys takes (GenericUsbFnIoctl.h), over an IoctlDevice.
  * On Windows the IoctlDevice is the koffi overlapped handle; in tests and on other platforms it
  * is the emulator, so these bytes are exercised everywhere.
  */
@@ -17,7 +17,7 @@ import {
   readInterfaceInfoSize,
   type InterfaceInfoSizeMode,
 } from '../../../native-defs/codec.js';
-import { LAYOUT } from '../../../native-defs/structs.js';
+import { LAYOUT } from '../../../native-defs/layout.js';
 import { ERROR_GEN_FAILURE } from '../../../native-defs/win32-errors.js';
 import { ErrorCodes, UsbFnError, canceledError, isUsbFnError } from '../../errors.js';
 import type {

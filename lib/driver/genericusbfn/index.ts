@@ -1,8 +1,6 @@
+// The portable half of the GenericUSBFn.sys backend: marshalling over any IoctlDevice (the
+// emulator, or the Win32 device). The koffi half is in ../../windows/index.ts (usbfn/windows), kept
+// out of here so that importing usbfn maps no native library.
 export { GenericUsbFnDriver, type GenericUsbFnDriverOptions } from './generic-driver.js';
 export { IoctlError, type IoctlDevice } from './ioctl-device.js';
 export { codeForWin32 } from './errors.js';
-export { Win32IoctlDevice } from './win32-device.js';
-export { openWin32Device, listDeviceInterfaces } from './win32-discovery.js';
-export { watchDeviceInterfaces, DeviceInterfaceWatcher } from './win32-watch.js';
-export { win32DriverOpener } from './win32-opener.js';
-export { configureWin32Libraries, type Win32LibraryNames } from './win32-library.js';

@@ -4,7 +4,7 @@
  * requests are open, exactly one koffi async call is blocked: GetQueuedCompletionStatusEx on a
  * libuv worker thread, returning a batch of OVERLAPPED_ENTRYs. koffi's pool has 4 threads and a
  * BUS_EVENT_NOTIFICATION may pend for hours, so a blocked call per request is never an option
- * (performance-notes.md pitfall 3).
+ * (with those threads all blocked, an unrelated fs.stat was measured waiting 195 ms).
  *
  * Design, measured with `npx tsx benchmarks/koffi-vs-direct.ts --sweep harvester` (koffi →
  * stand-in → emulator, 8 TRANSFER_OUTs outstanding, 5 fresh processes, median (min..max)

@@ -1,5 +1,6 @@
 /**
- * Finding GenericUSBFn.sys devices (genericusbfn.md §6): the OEM's registry entry gives the
+ * Finding GenericUSBFn.sys devices: the OEM's registry entry (HKLM\SYSTEM\CurrentControlSet\
+ * Control\USBFN\Interfaces\<name>, value InterfaceGUID) gives the
  * function an interface GUID; cfgmgr32 lists the present device interfaces of that GUID as a
  * UTF-16 multi-string of symbolic links, which CreateFileW opens. Arrival and removal are
  * watched in win32-watch.ts.
