@@ -16,10 +16,16 @@ import {
 import { DevicePipes } from './device-pipes.js';
 import type { BusEvent, BusSpeed, ClassInfo, PipeInfo, UsbFnDriver } from '../driver/driver.js';
 import { ErrorCodes, UsbFnError, isUsbFnError } from '../errors.js';
-import { platformDriverOpener, type PlatformTarget } from './open-driver.js';
+import { checkOpenOptions, platformDriverOpener, type PlatformTarget } from './open-driver.js';
 import type { BulkPipe, BulkReader, BulkWriter, DevicePipeOptions, PipeQuery } from './device-pipes.js';
 
 const debug = createDebug('usbfn:device');
+
+/** Closes what open() was given if it can be closed at all (it may be the very thing that was wrong). */
+async function closeQuietly(driver: unknown): Promise<void> {
+  const close = (driver as { close?: unknown } | null | undefined)?.close;
+  if (typeof close === 'function') await Promise.resolve(close.call(driver)).catch(() => undefined);
+}
 
 /** Options of UsbFnDevice.open(): a driver (or a platform target), and the control channel's options. */
 export interface UsbFnDeviceOptions extends ControlChannelOptions, PlatformTarget {
@@ -52,8 +58,16 @@ export class UsbFnDevice extends EventEmitter<UsbFnDeviceEvents> {
   /**
    * Opens a device: class info, then the bus-event loop, then ACTIVATE (so the Attach and Reset
    * it causes are never missed). Rejects with a UsbFnError; the driver is closed on failure.
+   * Options are checked first (INVALID_ARG: unknown key, wrong type, malformed GUID, a `driver`
+   * that is not a UsbFnDriver); without a driver or a target, off Windows: PLATFORM.
    */
   static async open(options: UsbFnDeviceOptions = {}): Promise<UsbFnDevice> {
+    try {
+      checkOpenOptions(options);
+    } catch (err) {
+      await closeQuietly(options?.driver); // a failed open() closes the driver it was given, as below
+      throw err;
+    }
     const driver = options.driver ?? (await platformDriverOpener()(options));
     let device: UsbFnDevice | undefined;
     try {
