@@ -20,6 +20,7 @@ import type { BusLink } from '../bus-link.js';
 import type { UsbFnDriver } from '../driver/driver.js';
 import { ErrorCodes, UsbFnError, isUsbFnError } from '../errors.js';
 import { SetupRequest, type NoDataHandshake, type SetupRequestContext } from './control-request.js';
+import { checkInteger, checkOneOf, checkOptions, describe, invalidArg } from '../validate.js';
 
 const debug = createDebug('usbfn:control');
 
@@ -101,6 +102,7 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
    */
   handle(match: ControlMatch | ((req: SetupRequest) => boolean), handler: ControlHandler): () => void {
     if (typeof handler !== 'function') throw new UsbFnError(ErrorCodes.INVALID_ARG, 'handle(match, handler): handler must be a function');
+    if (typeof match !== 'function') checkMatch(match);
     const reg: Registration = { match, handler };
     this.handlers.push(reg);
     return () => {
@@ -212,6 +214,22 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
     if (this.listenerCount('handlerError') > 0) this.emit('handlerError', err, req);
     if (!req.settled) void req.stall();
   }
+}
+
+/**
+ * A match that can never match is a typo (`type: 'klass'`): INVALID_ARG naming the field and
+ * its allowed values, rather than a handler that silently never runs.
+ */
+function checkMatch(match: ControlMatch): void {
+  const op = 'control.handle';
+  if (match === null || typeof match !== 'object') throw invalidArg(op, `match must be an object of fields or a predicate function, got ${describe(match)}`);
+  checkOptions(op, match, ['type', 'recipient', 'direction', 'request', 'interfaceNumber']);
+  checkOneOf(op, 'type', match.type, ['standard', 'class', 'vendor', 'reserved']);
+  checkOneOf(op, 'recipient', match.recipient, ['device', 'interface', 'endpoint', 'other']);
+  checkOneOf(op, 'direction', match.direction, ['deviceToHost', 'hostToDevice']);
+  checkInteger(op, 'interfaceNumber', match.interfaceNumber, 0, 255);
+  const requests = Array.isArray(match.request) ? match.request : [match.request];
+  for (const r of requests) checkInteger(op, 'request (bRequest)', r, 0, 255);
 }
 
 function matches(match: Registration['match'], req: SetupRequest): boolean {
