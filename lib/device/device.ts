@@ -16,10 +16,21 @@ import {
 import { DevicePipes } from './device-pipes.js';
 import type { BusEvent, BusSpeed, ClassInfo, PipeInfo, UsbFnDriver } from '../driver/driver.js';
 import { ErrorCodes, UsbFnError, isUsbFnError } from '../errors.js';
+import { ERROR_INVALID_HANDLE } from '../../native-defs/win32-errors.js';
 import { checkOpenOptions, platformDriverOpener, type PlatformTarget } from './open-driver.js';
 import type { BulkPipe, BulkReader, BulkWriter, DevicePipeOptions, PipeQuery } from './device-pipes.js';
 
 const debug = createDebug('usbfn:device');
+
+/**
+ * True when the bus-event wait failed because the device handle under the driver went away
+ * (closed elsewhere: the emulator's close(), another driver on the same handle): its pending
+ * notifications complete with ERROR_OPERATION_ABORTED (CANCELED), later requests with
+ * ERROR_INVALID_HANDLE. Not a fault of this device: it closes cleanly, with no 'error'.
+ */
+function handleGone(err: unknown): boolean {
+  return isUsbFnError(err, ErrorCodes.CANCELED) || (isUsbFnError(err) && err.win32Error === ERROR_INVALID_HANDLE);
+}
 
 /** Closes what open() was given if it can be closed at all (it may be the very thing that was wrong). */
 async function closeQuietly(driver: unknown): Promise<void> {
@@ -196,6 +207,11 @@ export class UsbFnDevice extends EventEmitter<UsbFnDeviceEvents> {
         ev = await this.driver.nextBusEvent({ signal: this.stopLoop.signal });
       } catch (err) {
         if (this._closed || isUsbFnError(err, ErrorCodes.CLOSED)) return;
+        if (handleGone(err)) {
+          debug('the driver\'s device handle was closed under the device: closing');
+          void this.close();
+          return;
+        }
         debug('bus event loop failed: %s', (err as Error)?.message ?? err);
         void this.destroy(err instanceof Error ? err : new UsbFnError(ErrorCodes.DRIVER, String(err), { cause: err }));
         return;
