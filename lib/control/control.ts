@@ -10,7 +10,9 @@
  *
  * Events: 'setup' (req) for requests no handler took; 'answerError' (err, req) when an answer
  * fails for a reason other than cancellation by the bus; 'handlerError' (err, req) when a
- * handler throws or rejects (the request is then stalled).
+ * handler or 'setup' listener throws or rejects, or a handler returns something that cannot
+ * answer (the request is then stalled; with no 'handlerError' listener the error is thrown on its
+ * own tick, as an unhandled 'error' event would be).
  */
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
@@ -195,11 +197,14 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
   }
 
   /** The handler returned without answering: its value answers (see ControlHandler). */
-  private answerFromResult(req: SetupRequest, value: Uint8Array | void): void {
+  private answerFromResult(req: SetupRequest, value: unknown): void {
     if (req.settled) return;
+    const data = value instanceof Uint8Array;
+    if (!data && value !== undefined) return this.handlerFailed(badResult(`returned ${describe(value)}`, req), req);
+    if (data && req.direction !== 'deviceToHost') return this.handlerFailed(badResult('returned data for a host-to-device request', req), req);
     try {
-      if (value instanceof Uint8Array && req.direction === 'deviceToHost') void req.respond(value);
-      else if (value === undefined && req.wLength === 0) void req.ack();
+      if (data) void req.respond(value);
+      else if (req.wLength === 0) void req.ack();
       else {
         debug('handler left %s unanswered: stalling', req);
         void req.stall();
@@ -209,17 +214,33 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
     }
   }
 
+  /**
+   * A handler or 'setup' listener failed: the error goes to 'handlerError' (whose listener may
+   * still answer), then the request is stalled if still open (the host must not hang). With no 'handlerError' listener it is thrown on its own
+   * tick, as an unhandled 'error' event would be: a bug in user code is never swallowed. (To
+   * refuse a request on purpose, call req.stall() or return nothing for a request with data.)
+   */
   private handlerFailed(err: unknown, req: SetupRequest): void {
     debug('handler failed for %s: %s', req, (err as Error)?.message ?? err);
-    if (this.listenerCount('handlerError') > 0) this.emit('handlerError', err, req);
+    const listened = this.listenerCount('handlerError') > 0;
+    if (listened) this.emit('handlerError', err, req);
     if (!req.settled) void req.stall();
+    if (!listened) {
+      process.nextTick(() => {
+        throw err;
+      });
+    }
   }
 }
 
-/**
- * A match that can never match is a typo (`type: 'klass'`): INVALID_ARG naming the field and
- * its allowed values, rather than a handler that silently never runs.
- */
+/** INVALID_ARG for a handler whose return value cannot answer `req`. */
+function badResult(what: string, req: SetupRequest): UsbFnError {
+  return invalidArg(
+    'control.handle',
+    `the handler for ${req} ${what}: return a Buffer/Uint8Array (device-to-host), undefined, or answer req yourself; the request was stalled`,
+  );
+}
+
 function checkMatch(match: ControlMatch): void {
   const op = 'control.handle';
   if (match === null || typeof match !== 'object') throw invalidArg(op, `match must be an object of fields or a predicate function, got ${describe(match)}`);
