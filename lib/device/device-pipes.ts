@@ -9,7 +9,7 @@ import type { BulkPipeOptions } from '../stream/bulk-pipe-options.js';
 import type { PipeInfo, UsbFnDriver } from '../driver/driver.js';
 import { ErrorCodes, UsbFnError } from '../errors.js';
 import { PIPE_OPTION_KEYS } from '../stream/bulk-pipe-options.js';
-import { checkOptions } from '../validate.js';
+import { checkInteger, checkOneOf, checkOptions, describe, invalidArg } from '../validate.js';
 
 export { BulkPipe, BulkReader, BulkWriter };
 
@@ -49,6 +49,7 @@ export class DevicePipes {
 
   /** A number is an endpoint address; a direction picks the first bulk pipe that way. */
   find(query: PipeQuery): PipeInfo | undefined {
+    checkPipeQuery(query);
     const q = typeof query === 'number' ? { address: query } : typeof query === 'string' ? { direction: query } : query;
     const typed = q.type ?? (q.address === undefined ? 'bulk' : undefined);
     return this.list().find(
@@ -135,6 +136,19 @@ export class DevicePipes {
     this.open.set(pipe, closed);
     return pipe;
   }
+}
+
+/** A query that can never match (`'sideways'`, `{ adress: 1 }`) is INVALID_ARG, not `undefined` or the wrong pipe. */
+function checkPipeQuery(query: unknown): void {
+  const op = 'findPipe';
+  if (typeof query === 'number') return checkInteger(op, 'endpoint address', query, 0, 0xff);
+  if (typeof query === 'string') return checkOneOf(op, 'direction', query, ['in', 'out']);
+  if (query === null || typeof query !== 'object') throw invalidArg(op, `query must be an endpoint address, 'in', 'out' or { address, direction, type }, got ${describe(query)}`);
+  checkOptions(op, query, ['address', 'direction', 'type']);
+  const q = query as Record<string, unknown>;
+  checkInteger(op, 'address', q.address, 0, 0xff);
+  checkOneOf(op, 'direction', q.direction, ['in', 'out']);
+  checkOneOf(op, 'type', q.type, ['control', 'isochronous', 'bulk', 'interrupt']);
 }
 
 function invalid(message: string): UsbFnError {

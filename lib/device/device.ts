@@ -32,6 +32,9 @@ function handleGone(err: unknown): boolean {
   return isUsbFnError(err, ErrorCodes.CANCELED) || (isUsbFnError(err) && err.win32Error === ERROR_INVALID_HANDLE);
 }
 
+/** Drivers an open UsbFnDevice owns: two devices on one driver would split its bus events between them. */
+const ownedDrivers = new WeakSet<UsbFnDriver>();
+
 /** Closes what open() was given if it can be closed at all (it may be the very thing that was wrong). */
 async function closeQuietly(driver: unknown): Promise<void> {
   const close = (driver as { close?: unknown } | null | undefined)?.close;
@@ -73,6 +76,12 @@ export class UsbFnDevice extends EventEmitter<UsbFnDeviceEvents> {
    * that is not a UsbFnDriver); without a driver or a target, off Windows: PLATFORM.
    */
   static async open(options: UsbFnDeviceOptions = {}): Promise<UsbFnDevice> {
+    if (options?.driver && ownedDrivers.has(options.driver)) {
+      // Not closed here: it belongs to the device that has it open.
+      throw new UsbFnError(ErrorCodes.INVALID_STATE, 'UsbFnDevice.open: this driver already belongs to an open UsbFnDevice (one device per driver); use that device, or close() it first', {
+        operation: 'UsbFnDevice.open',
+      });
+    }
     try {
       checkOpenOptions(options);
     } catch (err) {
@@ -80,6 +89,7 @@ export class UsbFnDevice extends EventEmitter<UsbFnDeviceEvents> {
       throw err;
     }
     const driver = options.driver ?? (await platformDriverOpener()(options));
+    ownedDrivers.add(driver);
     let device: UsbFnDevice | undefined;
     try {
       const classInfo = await driver.getClassInfo({ signal: options.signal });
@@ -91,6 +101,7 @@ export class UsbFnDevice extends EventEmitter<UsbFnDeviceEvents> {
     } catch (err) {
       if (device) await device.close();
       else await driver.close().catch(() => undefined);
+      ownedDrivers.delete(driver);
       throw err;
     }
   }
@@ -250,6 +261,7 @@ export class UsbFnDevice extends EventEmitter<UsbFnDeviceEvents> {
     this.link.close();
     this.stopLoop.abort();
     await Promise.allSettled([pipes, control, this.driver.close(), this.loop]);
+    ownedDrivers.delete(this.driver);
     const iterators = [...this.iterators];
     for (const it of iterators) {
       if (err) it.fail(err);

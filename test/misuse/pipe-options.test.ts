@@ -7,20 +7,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BulkPipe, type BulkPipeOptions } from '../../lib/index.js';
 import { emulatorBackend } from '../backends.js';
-import { closeOpenStacks, openDevice, thrown, type DeviceStack } from '../device/harness.js';
+import { closeOpenStacks, openDevice, thrown } from '../device/harness.js';
+import { stillWorks } from './helpers.js';
 
 test.after.each(closeOpenStacks);
-
-/** The device still moves data both ways after a refusal: nothing else broke. */
-async function stillStreams(s: DeviceStack): Promise<void> {
-  const pipe = s.device.openPipe();
-  const got = new Promise<Buffer>((resolve) => pipe.once('data', resolve));
-  await s.host.bulkOut(0x01, Buffer.from('ping'));
-  assert.is((await got).toString(), 'ping');
-  pipe.write(Buffer.from('pong'));
-  assert.is(Buffer.from(await s.host.bulkIn(0x81, 512)).toString(), 'pong');
-  pipe.destroy();
-}
 
 test('an unknown pipe option (zlpp) is INVALID_ARG suggesting zlp, on every entry point', async () => {
   const s = await openDevice(emulatorBackend);
@@ -31,7 +21,7 @@ test('an unknown pipe option (zlpp) is INVALID_ARG suggesting zlp, on every entr
   }
   const direct = thrown(() => new BulkPipe({ driver: s.stack.driver, link: s.device.link, out: 1, zlpp: 'never' } as BulkPipeOptions));
   assert.match(direct.message, /did you mean zlp/);
-  await stillStreams(s);
+  await stillWorks(s);
 });
 
 test('the other side\'s endpoint on a lone half is an unknown option (openReader({ in }))', async () => {
@@ -39,14 +29,14 @@ test('the other side\'s endpoint on a lone half is an unknown option (openReader
   assert.match(thrown(() => s.device.openReader({ in: 0x81 } as never)).message, /unknown option "in"/);
   assert.match(thrown(() => s.device.openWriter({ out: 0x01 } as never)).message, /unknown option "out"/);
   assert.match(thrown(() => s.device.openPipe({ driver: s.stack.driver } as never)).message, /unknown option "driver"/);
-  await stillStreams(s);
+  await stillWorks(s);
 });
 
 test('wrong option types are INVALID_ARG: packetMode, signal, high-water marks, the options object', async () => {
   const s = await openDevice(emulatorBackend);
   const bad: unknown[] = [{ packetMode: 'yes' }, { signal: {} }, { readableHighWaterMark: -1 }, { writableHighWaterMark: 1.5 }, { zlp: true }, { readsOutstanding: '4' }, 'fast'];
   for (const o of bad) assert.is(thrown(() => s.device.openPipe(o as never)).code, 'USBFN_ERR_INVALID_ARG', JSON.stringify(o));
-  await stillStreams(s);
+  await stillWorks(s);
 });
 
 test('zero or huge pool options are INVALID_ARG: readsOutstanding, writesInFlight, readSize', async () => {
@@ -54,7 +44,7 @@ test('zero or huge pool options are INVALID_ARG: readsOutstanding, writesInFligh
   for (const o of [{ readsOutstanding: 0 }, { readsOutstanding: 1e6 }, { writesInFlight: 0 }, { writesInFlight: 65 }, { readSize: 0 }, { readSize: 2 ** 31 }, { readSize: 100 }]) {
     assert.is(thrown(() => s.device.openPipe(o)).code, 'USBFN_ERR_INVALID_ARG', JSON.stringify(o));
   }
-  await stillStreams(s);
+  await stillWorks(s);
 });
 
 test('two readers on one endpoint: the second is INVALID_STATE until the first has closed', async () => {
@@ -70,7 +60,7 @@ test('two readers on one endpoint: the second is INVALID_STATE until the first h
   first.destroy();
   writer.destroy();
   await closed;
-  await stillStreams(s);
+  await stillWorks(s);
 });
 
 test.run();

@@ -13,7 +13,7 @@ export function checkEnumerateOptions(options: unknown): void {
   const op = 'enumerate';
   checkOptions(op, options, ['speed', 'configuration', 'timeoutMs', 'waitForDevice']);
   const o = (options ?? {}) as Record<string, unknown>;
-  checkOneOf(op, 'speed', o.speed, BUS_SPEEDS);
+  checkSpeed(op, o.speed);
   checkInteger(op, 'configuration', o.configuration, 1, 255);
   checkTimeout(op, o.timeoutMs);
   checkType(op, 'waitForDevice', o.waitForDevice, 'boolean');
@@ -40,4 +40,9 @@ export function checkHostOpOptions(operation: string, options: unknown, extra: r
 function checkTimeout(operation: string, value: unknown): void {
   if (value === undefined || (typeof value === 'number' && value >= 0 && !Number.isNaN(value))) return;
   throw invalidArg(operation, `timeoutMs must be a number of milliseconds ≥ 0 (Infinity: no limit), got ${describe(value)}`);
+}
+
+/** `speed` (if given) must be a bus speed: 'low', 'full', 'high' or 'super'. Throws INVALID_ARG. */
+export function checkSpeed(operation: string, speed: unknown): void {
+  checkOneOf(operation, 'speed', speed, BUS_SPEEDS);
 }

@@ -15,7 +15,7 @@ import type { BusSpeed } from '../driver.js';
 import type { EmulatedDeviceState, EmulatorCore, DataPipe } from './core.js';
 import { HostOp, refuse } from './host-op.js';
 import { Xfer } from './packet-pipe.js';
-import { checkEnumerateOptions, checkHostOpOptions } from './host-options.js';
+import { checkEnumerateOptions, checkHostOpOptions, checkSpeed } from './host-options.js';
 
 /** Options of SimulatedHost.enumerate(). */
 export interface EnumerateOptions {
@@ -128,13 +128,15 @@ export class SimulatedHost {
     );
   }
 
-  /** VBUS on: Attach event. Throws USBFN_ERR_INVALID_STATE before ACTIVATE or when already attached. */
+  /** VBUS on: Attach event. Throws USBFN_ERR_INVALID_STATE before ACTIVATE or when already attached, INVALID_ARG for an unknown speed. */
   attach(speed: BusSpeed = 'high'): void {
+    checkSpeed('attach', speed);
     this.core.attach(speed);
   }
 
   /** Bus reset: cancels every pending transfer (EP0 too), clears halts, unconfigures; Reset event. */
   reset(speed: BusSpeed = this.core.speed ?? 'high'): void {
+    checkSpeed('reset', speed);
     this.core.reset(speed);
   }
 
