@@ -16,7 +16,6 @@ import {
 import { DevicePipes } from './device-pipes.js';
 import type { BusEvent, BusSpeed, ClassInfo, PipeInfo, UsbFnDriver } from '../driver/driver.js';
 import { ErrorCodes, UsbFnError, isUsbFnError } from '../errors.js';
-import { ERROR_INVALID_HANDLE } from '../../native-defs/win32-errors.js';
 import { checkOpenOptions, platformDriverOpener, type PlatformTarget } from './open-driver.js';
 import type { BulkPipe, BulkReader, BulkWriter, DevicePipeOptions, PipeQuery } from './device-pipes.js';
 
@@ -26,10 +25,11 @@ const debug = createDebug('usbfn:device');
  * True when the bus-event wait failed because the device handle under the driver went away
  * (closed elsewhere: the emulator's close(), another driver on the same handle): its pending
  * notifications complete with ERROR_OPERATION_ABORTED (CANCELED), later requests with
- * ERROR_INVALID_HANDLE. Not a fault of this device: it closes cleanly, with no 'error'.
+ * ERROR_INVALID_HANDLE; a driver closed by someone else says CLOSED. Not a fault of this
+ * device: it closes cleanly, with no 'error'.
  */
 function handleGone(err: unknown): boolean {
-  return isUsbFnError(err, ErrorCodes.CANCELED) || (isUsbFnError(err) && err.win32Error === ERROR_INVALID_HANDLE);
+  return isUsbFnError(err, ErrorCodes.CANCELED) || isUsbFnError(err, ErrorCodes.CLOSED); // ERROR_INVALID_HANDLE maps to CLOSED
 }
 
 /** Drivers an open UsbFnDevice owns: two devices on one driver would split its bus events between them. */
@@ -217,7 +217,7 @@ export class UsbFnDevice extends EventEmitter<UsbFnDeviceEvents> {
       try {
         ev = await this.driver.nextBusEvent({ signal: this.stopLoop.signal });
       } catch (err) {
-        if (this._closed || isUsbFnError(err, ErrorCodes.CLOSED)) return;
+        if (this._closed) return;
         if (handleGone(err)) {
           debug('the driver\'s device handle was closed under the device: closing');
           void this.close();

@@ -7,6 +7,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { GenericUsbFnDriver, UsbFnDevice } from '../../lib/index.js';
+import { EmulatedGenericUsbFn } from '../../lib/driver/emulator/index.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/emulator-closed-under-device.ts', import.meta.url));
 
@@ -26,6 +28,19 @@ test('two devices on one emulator, one closes: the other closes cleanly, no cras
   const r = run('sibling');
   assert.is(r.status, 0, r.stderr);
   assert.equal(r.out, { a: ['close'], b: ['close'], aClosed: true });
+});
+
+test('the driver closed directly under an open device: the device closes too (it no longer sits open and deaf)', async () => {
+  const emu = new EmulatedGenericUsbFn();
+  const driver = new GenericUsbFnDriver(emu);
+  const device = await UsbFnDevice.open({ driver });
+  const errors: unknown[] = [];
+  device.on('error', (err) => errors.push(err));
+  const closed = new Promise((resolve) => device.once('close', () => resolve(undefined)));
+  await driver.close();
+  await closed;
+  assert.ok(device.closed);
+  assert.equal(errors, []);
 });
 
 test.run();
