@@ -10,7 +10,9 @@
  *
  * Events: 'setup' (req) for requests no handler took; 'answerError' (err, req) when an answer
  * fails for a reason other than cancellation by the bus; 'handlerError' (err, req) when a
- * handler throws or rejects (the request is then stalled).
+ * handler or 'setup' listener throws or rejects, or a handler returns something that cannot
+ * answer (the request is then stalled; with no 'handlerError' listener the error is thrown on its
+ * own tick, as an unhandled 'error' event would be).
  */
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
@@ -20,6 +22,7 @@ import type { BusLink } from '../bus-link.js';
 import type { UsbFnDriver } from '../driver/driver.js';
 import { ErrorCodes, UsbFnError, isUsbFnError } from '../errors.js';
 import { SetupRequest, type NoDataHandshake, type SetupRequestContext } from './control-request.js';
+import { checkInteger, checkOneOf, checkOptions, describe, invalidArg } from '../validate.js';
 
 const debug = createDebug('usbfn:control');
 
@@ -101,6 +104,7 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
    */
   handle(match: ControlMatch | ((req: SetupRequest) => boolean), handler: ControlHandler): () => void {
     if (typeof handler !== 'function') throw new UsbFnError(ErrorCodes.INVALID_ARG, 'handle(match, handler): handler must be a function');
+    if (typeof match !== 'function') checkMatch(match);
     const reg: Registration = { match, handler };
     this.handlers.push(reg);
     return () => {
@@ -193,11 +197,14 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
   }
 
   /** The handler returned without answering: its value answers (see ControlHandler). */
-  private answerFromResult(req: SetupRequest, value: Uint8Array | void): void {
+  private answerFromResult(req: SetupRequest, value: unknown): void {
     if (req.settled) return;
+    const data = value instanceof Uint8Array;
+    if (!data && value !== undefined) return this.handlerFailed(badResult(`returned ${describe(value)}`, req), req);
+    if (data && req.direction !== 'deviceToHost') return this.handlerFailed(badResult('returned data for a host-to-device request', req), req);
     try {
-      if (value instanceof Uint8Array && req.direction === 'deviceToHost') void req.respond(value);
-      else if (value === undefined && req.wLength === 0) void req.ack();
+      if (data) void req.respond(value);
+      else if (req.wLength === 0) void req.ack();
       else {
         debug('handler left %s unanswered: stalling', req);
         void req.stall();
@@ -207,11 +214,43 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
     }
   }
 
+  /**
+   * A handler or 'setup' listener failed: the error goes to 'handlerError' (whose listener may
+   * still answer), then the request is stalled if still open (the host must not hang). With no 'handlerError' listener it is thrown on its own
+   * tick, as an unhandled 'error' event would be: a bug in user code is never swallowed. (To
+   * refuse a request on purpose, call req.stall() or return nothing for a request with data.)
+   */
   private handlerFailed(err: unknown, req: SetupRequest): void {
     debug('handler failed for %s: %s', req, (err as Error)?.message ?? err);
-    if (this.listenerCount('handlerError') > 0) this.emit('handlerError', err, req);
+    const listened = this.listenerCount('handlerError') > 0;
+    if (listened) this.emit('handlerError', err, req);
     if (!req.settled) void req.stall();
+    if (!listened) {
+      process.nextTick(() => {
+        throw err;
+      });
+    }
   }
+}
+
+/** INVALID_ARG for a handler whose return value cannot answer `req`. */
+function badResult(what: string, req: SetupRequest): UsbFnError {
+  return invalidArg(
+    'control.handle',
+    `the handler for ${req} ${what}: return a Buffer/Uint8Array (device-to-host), undefined, or answer req yourself; the request was stalled`,
+  );
+}
+
+function checkMatch(match: ControlMatch): void {
+  const op = 'control.handle';
+  if (match === null || typeof match !== 'object') throw invalidArg(op, `match must be an object of fields or a predicate function, got ${describe(match)}`);
+  checkOptions(op, match, ['type', 'recipient', 'direction', 'request', 'interfaceNumber']);
+  checkOneOf(op, 'type', match.type, ['standard', 'class', 'vendor', 'reserved']);
+  checkOneOf(op, 'recipient', match.recipient, ['device', 'interface', 'endpoint', 'other']);
+  checkOneOf(op, 'direction', match.direction, ['deviceToHost', 'hostToDevice']);
+  checkInteger(op, 'interfaceNumber', match.interfaceNumber, 0, 255);
+  const requests = Array.isArray(match.request) ? match.request : [match.request];
+  for (const r of requests) checkInteger(op, 'request (bRequest)', r, 0, 255);
 }
 
 function matches(match: Registration['match'], req: SetupRequest): boolean {

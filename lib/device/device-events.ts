@@ -5,6 +5,7 @@
  */
 import type { BusEvent, BusSpeed } from '../driver/driver.js';
 import type { DeviceState } from '../bus-link.js';
+import { checkOptions, checkSignal } from '../validate.js';
 import { ErrorCodes, UsbFnError, canceledError } from '../errors.js';
 
 /** A bus event as the async iterator yields it. Setup packets go to `device.control`, not here. */
@@ -107,6 +108,8 @@ export class EventIterator implements AsyncIterableIterator<DeviceEvent> {
 
   /** @param detach called once when the iteration ends, so the device forgets it. */
   constructor(options: EventIteratorOptions, private readonly detach: (it: EventIterator) => void) {
+    checkOptions('device.events', options, ['signal', 'limit']);
+    checkSignal('device.events', options.signal);
     this.limit = options.limit ?? 1024;
     if (!Number.isInteger(this.limit) || this.limit < 1) throw new UsbFnError(ErrorCodes.INVALID_ARG, `limit must be a positive integer, got ${options.limit}`);
     const signal = options.signal;

@@ -16,10 +16,30 @@ import {
 import { DevicePipes } from './device-pipes.js';
 import type { BusEvent, BusSpeed, ClassInfo, PipeInfo, UsbFnDriver } from '../driver/driver.js';
 import { ErrorCodes, UsbFnError, isUsbFnError } from '../errors.js';
-import { platformDriverOpener, type PlatformTarget } from './open-driver.js';
+import { checkOpenOptions, platformDriverOpener, type PlatformTarget } from './open-driver.js';
 import type { BulkPipe, BulkReader, BulkWriter, DevicePipeOptions, PipeQuery } from './device-pipes.js';
 
 const debug = createDebug('usbfn:device');
+
+/**
+ * True when the bus-event wait failed because the device handle under the driver went away
+ * (closed elsewhere: the emulator's close(), another driver on the same handle): its pending
+ * notifications complete with ERROR_OPERATION_ABORTED (CANCELED), later requests with
+ * ERROR_INVALID_HANDLE; a driver closed by someone else says CLOSED. Not a fault of this
+ * device: it closes cleanly, with no 'error'.
+ */
+function handleGone(err: unknown): boolean {
+  return isUsbFnError(err, ErrorCodes.CANCELED) || isUsbFnError(err, ErrorCodes.CLOSED); // ERROR_INVALID_HANDLE maps to CLOSED
+}
+
+/** Drivers an open UsbFnDevice owns: two devices on one driver would split its bus events between them. */
+const ownedDrivers = new WeakSet<UsbFnDriver>();
+
+/** Closes what open() was given if it can be closed at all (it may be the very thing that was wrong). */
+async function closeQuietly(driver: unknown): Promise<void> {
+  const close = (driver as { close?: unknown } | null | undefined)?.close;
+  if (typeof close === 'function') await Promise.resolve(close.call(driver)).catch(() => undefined);
+}
 
 /** Options of UsbFnDevice.open(): a driver (or a platform target), and the control channel's options. */
 export interface UsbFnDeviceOptions extends ControlChannelOptions, PlatformTarget {
@@ -52,9 +72,24 @@ export class UsbFnDevice extends EventEmitter<UsbFnDeviceEvents> {
   /**
    * Opens a device: class info, then the bus-event loop, then ACTIVATE (so the Attach and Reset
    * it causes are never missed). Rejects with a UsbFnError; the driver is closed on failure.
+   * Options are checked first (INVALID_ARG: unknown key, wrong type, malformed GUID, a `driver`
+   * that is not a UsbFnDriver); without a driver or a target, off Windows: PLATFORM.
    */
   static async open(options: UsbFnDeviceOptions = {}): Promise<UsbFnDevice> {
+    if (options?.driver && ownedDrivers.has(options.driver)) {
+      // Not closed here: it belongs to the device that has it open.
+      throw new UsbFnError(ErrorCodes.INVALID_STATE, 'UsbFnDevice.open: this driver already belongs to an open UsbFnDevice (one device per driver); use that device, or close() it first', {
+        operation: 'UsbFnDevice.open',
+      });
+    }
+    try {
+      checkOpenOptions(options);
+    } catch (err) {
+      await closeQuietly(options?.driver); // a failed open() closes the driver it was given, as below
+      throw err;
+    }
     const driver = options.driver ?? (await platformDriverOpener()(options));
+    ownedDrivers.add(driver);
     let device: UsbFnDevice | undefined;
     try {
       const classInfo = await driver.getClassInfo({ signal: options.signal });
@@ -66,6 +101,7 @@ export class UsbFnDevice extends EventEmitter<UsbFnDeviceEvents> {
     } catch (err) {
       if (device) await device.close();
       else await driver.close().catch(() => undefined);
+      ownedDrivers.delete(driver);
       throw err;
     }
   }
@@ -181,7 +217,12 @@ export class UsbFnDevice extends EventEmitter<UsbFnDeviceEvents> {
       try {
         ev = await this.driver.nextBusEvent({ signal: this.stopLoop.signal });
       } catch (err) {
-        if (this._closed || isUsbFnError(err, ErrorCodes.CLOSED)) return;
+        if (this._closed) return;
+        if (handleGone(err)) {
+          debug('the driver\'s device handle was closed under the device: closing');
+          void this.close();
+          return;
+        }
         debug('bus event loop failed: %s', (err as Error)?.message ?? err);
         void this.destroy(err instanceof Error ? err : new UsbFnError(ErrorCodes.DRIVER, String(err), { cause: err }));
         return;
@@ -220,6 +261,7 @@ export class UsbFnDevice extends EventEmitter<UsbFnDeviceEvents> {
     this.link.close();
     this.stopLoop.abort();
     await Promise.allSettled([pipes, control, this.driver.close(), this.loop]);
+    ownedDrivers.delete(this.driver);
     const iterators = [...this.iterators];
     for (const it of iterators) {
       if (err) it.fail(err);

@@ -5,6 +5,7 @@
  */
 import type { UsbFnDriver } from '../driver/driver.js';
 import { ErrorCodes, UsbFnError } from '../errors.js';
+import { checkGuid, checkOneOf, checkOptions, checkSignal, checkType, describe, invalidArg } from '../validate.js';
 
 /** Where the platform backend finds the device. */
 export interface PlatformTarget {
@@ -25,6 +26,15 @@ export type PlatformDriverOpener = (target: PlatformTarget) => Promise<UsbFnDriv
  * with configureWin32Libraries(), as the tests do.
  */
 export const defaultOpener: PlatformDriverOpener = async (target) => {
+  if (target.interfaceGuid === undefined && target.path === undefined && process.platform !== 'win32') {
+    throw new UsbFnError(
+      ErrorCodes.PLATFORM,
+      `UsbFnDevice.open(): usbfn has no backend for ${process.platform} yet (GenericUSBFn.sys is Windows-only). ` +
+        "To run here, pass { driver: new GenericUsbFnDriver(new EmulatedGenericUsbFn()) } ('usbfn' and 'usbfn/emulator'), " +
+        'or register your own backend with setPlatformDriverOpener().',
+      { operation: 'UsbFnDevice.open' },
+    );
+  }
   const { win32DriverOpener } = await import('../driver/genericusbfn/win32-opener.js');
   return win32DriverOpener()(target);
 };
@@ -42,4 +52,47 @@ export function setPlatformDriverOpener(next: PlatformDriverOpener): PlatformDri
   const previous = opener;
   opener = next;
   return previous;
+}
+
+/** Every UsbFnDevice.open() option; anything else is a typo worth an error. */
+const OPEN_OPTIONS = ['driver', 'interfaceGuid', 'path', 'signal', 'noDataHandshake'] as const;
+
+/** The methods open() and the device call on a driver: enough to tell a UsbFnDriver from anything else. */
+const DRIVER_METHODS = ['getClassInfo', 'activate', 'nextBusEvent', 'transferIn', 'transferOut', 'setPipeState', 'close'] as const;
+
+/**
+ * Checks UsbFnDevice.open()'s options before anything is opened: known keys, types, a GUID that
+ * parses, and a `driver` that is a UsbFnDriver. An IoctlDevice passed as the driver (the
+ * emulator, a Win32 device) is the usual slip: the message says to wrap it. Throws INVALID_ARG.
+ */
+export function checkOpenOptions(options: unknown): void {
+  const op = 'UsbFnDevice.open';
+  checkOptions(op, options, OPEN_OPTIONS);
+  const o = (options ?? {}) as Record<string, unknown>;
+  checkGuid(op, 'interfaceGuid', o.interfaceGuid);
+  checkType(op, 'path', o.path, 'string');
+  checkSignal(op, o.signal);
+  checkOneOf(op, 'noDataHandshake', o.noDataHandshake, ['out', 'in']);
+  if (o.driver === undefined) return;
+  if (o.interfaceGuid !== undefined || o.path !== undefined) {
+    throw invalidArg(op, 'pass either driver or interfaceGuid / path, not both (a driver is already open on its device)');
+  }
+  checkDriver(op, o.driver);
+}
+
+function checkDriver(op: string, driver: unknown): void {
+  const d = driver as Record<string, unknown> | null;
+  if (d !== null && typeof d === 'object' && DRIVER_METHODS.every((m) => typeof d[m] === 'function')) return;
+  if (d !== null && typeof d === 'object' && typeof d.ioctl === 'function') {
+    throw invalidArg(
+      op,
+      `driver is ${describe(driver)}, an IoctlDevice (the device handle), not a UsbFnDriver: ` +
+        'wrap it, as in { driver: new GenericUsbFnDriver(new EmulatedGenericUsbFn()) }',
+    );
+  }
+  throw invalidArg(
+    op,
+    `driver must be a UsbFnDriver such as new GenericUsbFnDriver(new EmulatedGenericUsbFn()), got ${describe(driver)}; ` +
+      'omit it to open the platform backend by interfaceGuid or path',
+  );
 }

@@ -6,6 +6,13 @@
 import type { BusLink } from '../bus-link.js';
 import type { UsbFnDriver } from '../driver/driver.js';
 import { ErrorCodes, UsbFnError } from '../errors.js';
+import { checkOptions, checkSignal, checkType } from '../validate.js';
+
+/** Every BulkPipe option: anything else (a typo such as `zlpp`) is INVALID_ARG. */
+export const PIPE_OPTION_KEYS = [
+  'driver', 'link', 'out', 'in', 'readsOutstanding', 'readSize', 'readBuffers', 'writesInFlight', 'zlp', 'packetMode',
+  'onBusLoss', 'cancelledWrites', 'onStall', 'stallPollMs', 'readableHighWaterMark', 'writableHighWaterMark', 'signal',
+] as const;
 
 /** What a pipe does when the cable goes away (Detach). Reset and unconfigure always 'wait'. */
 export type BusLossPolicy = 'wait' | 'end' | 'destroy';
@@ -138,9 +145,21 @@ function oneOf<T extends string>(name: string, value: T | undefined, fallback: T
   return v;
 }
 
+/** Keys and JavaScript types: what a value of any type could get wrong before the range checks. */
+function checkShapes(o: BulkPipeOptions): void {
+  checkOptions('BulkPipe', o, PIPE_OPTION_KEYS);
+  checkType('BulkPipe', 'packetMode', o.packetMode, 'boolean');
+  checkSignal('BulkPipe', o.signal);
+  for (const name of ['readableHighWaterMark', 'writableHighWaterMark'] as const) {
+    const v = o[name];
+    if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw invalid(`${name} must be an integer ≥ 0, got ${String(v)}`);
+  }
+}
+
 /** Validates the options and fills in every default. Throws USBFN_ERR_INVALID_ARG. */
 export function resolvePipeOptions(o: BulkPipeOptions): ResolvedPipeOptions {
   if (!o || !o.driver || !o.link) throw invalid('driver and link are required');
+  checkShapes(o);
   if (o.out === undefined && o.in === undefined) throw invalid('give an OUT endpoint (out), an IN endpoint (in), or both');
   if (o.out !== undefined && (!Number.isInteger(o.out) || (o.out & 0x80) !== 0 || (o.out & 0x0f) === 0)) throw invalid(`out must be an OUT endpoint address 0x01..0x0f, got ${o.out}`);
   if (o.in !== undefined && (!Number.isInteger(o.in) || (o.in & 0x80) === 0 || (o.in & 0x0f) === 0)) throw invalid(`in must be an IN endpoint address 0x81..0x8f, got ${o.in}`);

@@ -31,6 +31,7 @@ import { resolvePipeOptions, type BulkPipeOptions } from './bulk-pipe-options.js
 import type { PipeDirection } from './bulk-pipe-endpoint.js';
 import { PipeCore, type PipeStats } from './bulk-pipe-core.js';
 import type { WriteCallback } from './bulk-pipe-writer.js';
+import { checkOptions, checkType, describe, invalidArg } from '../validate.js';
 
 export type { BulkPipeOptions } from './bulk-pipe-options.js';
 export type { PacketChunk, PipeStats } from './bulk-pipe-core.js';
@@ -68,6 +69,13 @@ export interface BulkStreamControls {
  * first). Awaiting each in turn keeps one transfer in flight: to stream, don't await each.
  */
 function writeTransfer(stream: Writable, core: PipeCore, data: Uint8Array, options: WriteTransferOptions = {}): Promise<number> {
+  try {
+    checkOptions('writeTransfer', options, ['zlp']);
+    checkType('writeTransfer', 'zlp', options.zlp, 'boolean');
+    if (!(data instanceof Uint8Array)) throw invalidArg('writeTransfer', `data must be a Buffer or Uint8Array, got ${describe(data)}`);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   return new Promise<number>((resolve, reject) => {
     const chunk: object = core.options.packetMode
       ? { data, zlp: options.zlp }

@@ -14,8 +14,9 @@ import { IOCTL_GENERICUSBFN_GET_CLASS_INFO, IOCTL_GENERICUSBFN_ACTIVATE_USB_BUS 
 suitePerBackend('device lifecycle', (test, backend) => {
   test('close() with transfers pending everywhere releases everything', async () => {
     const s = await openDevice(backend);
-    const pipe = s.device.openPipe();
-    const reader = s.device.openReader({ out: 0x01 }); // a second reader on the same OUT endpoint, to have two
+    // Two streams with transfers pending, one per endpoint (a second stream on one endpoint is refused).
+    const pipe = s.device.openPipe({ out: null });
+    const reader = s.device.openReader({ out: 0x01 });
     pipe.on('error', () => undefined);
     reader.on('error', () => undefined);
     pipe.write(Buffer.alloc(100_000, 1)); // the host never reads: TRANSFER_IN stays pending

@@ -109,7 +109,7 @@ test('the event queue is bounded: past the limit the oldest events are dropped a
 
 test('enumerate waits for ACTIVATE, then queues Attach, Reset, Configured', async () => {
   const device = new EmulatedGenericUsbFn();
-  const enumerated = device.host.enumerate({ speed: 'full', configuration: 2 });
+  const enumerated = device.host.enumerate({ speed: 'full', configuration: 2, waitForDevice: false });
   assert.not.ok(await settled(enumerated));
   await device.ioctl(CODES.ACTIVATE, null, null);
   await enumerated;

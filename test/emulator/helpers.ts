@@ -46,7 +46,7 @@ export async function activatedDevice(options?: EmulatorOptions): Promise<Emulat
 /** A device enumerated by its host, with the Attach/Reset/Configured events already read. */
 export async function configuredDevice(options?: EmulatorOptions, speed: 'full' | 'high' | 'super' = 'high'): Promise<EmulatedGenericUsbFn> {
   const device = await activatedDevice(options);
-  await device.host.enumerate({ speed });
+  await device.host.enumerate({ speed, waitForDevice: false }); // this helper reads the events itself, below
   for (let i = 0; i < 3; i++) await nextEvent(device);
   return device;
 }

@@ -19,6 +19,11 @@ export class BusEventQueue {
   private readonly queued: Notification[] = [];
   /** Events dropped because the queue was full. */
   dropped = 0;
+  /** Events posted so far; an event's sequence number is the value right after it was posted. */
+  posted = 0;
+  /** Events no longer queued: delivered to a request, dropped, or cleared (FIFO, so in posting order). */
+  private gone = 0;
+  private goneWaiters: Array<{ seq: number; wake: () => void }> = [];
 
   constructor(
     private readonly limit: number,
@@ -45,11 +50,13 @@ export class BusEventQueue {
   /** An event happened on the bus. */
   post(n: Notification): void {
     debug('event %s', usbFnEventName(n.event));
+    this.posted++;
     const req = this.waiting.shift();
     if (req) return this.deliver(req, n);
     if (this.queued.length >= this.limit) {
       const lost = this.queued.shift()!;
       this.dropped++;
+      this.left(1);
       debug('event queue full (%d): dropped oldest %s', this.limit, usbFnEventName(lost.event));
     }
     this.queued.push(n);
@@ -57,7 +64,32 @@ export class BusEventQueue {
 
   /** Forgets queued events (the handle closed). */
   clear(): void {
+    this.left(this.queued.length);
     this.queued.length = 0;
+  }
+
+  /**
+   * Calls `wake` once the events up to sequence number `seq` (see `posted`) have left the queue:
+   * delivered to the device, dropped or cleared. Returns an unsubscribe.
+   */
+  whenGone(seq: number, wake: () => void): () => void {
+    if (this.gone >= seq) {
+      wake();
+      return () => {};
+    }
+    const waiter = { seq, wake };
+    this.goneWaiters.push(waiter);
+    return () => {
+      this.goneWaiters = this.goneWaiters.filter((w) => w !== waiter);
+    };
+  }
+
+  private left(count: number): void {
+    this.gone += count;
+    const due = this.goneWaiters.filter((w) => w.seq <= this.gone);
+    if (due.length === 0) return;
+    this.goneWaiters = this.goneWaiters.filter((w) => w.seq > this.gone);
+    for (const w of due) w.wake();
   }
 
   private deliver(req: IoctlRequest, n: Notification): void {
@@ -65,5 +97,6 @@ export class BusEventQueue {
     // (cast: codec.ts infers its default parameter as Uint8Array<ArrayBuffer>; any Uint8Array works)
     encodeNotification(n, req.output as Uint8Array<ArrayBuffer>);
     this.complete(req, 0, LAYOUT.NOTIFICATION_SIZE);
+    this.left(1);
   }
 }

@@ -15,6 +15,7 @@ import type { BusSpeed } from '../driver.js';
 import type { EmulatedDeviceState, EmulatorCore, DataPipe } from './core.js';
 import { HostOp, refuse } from './host-op.js';
 import { Xfer } from './packet-pipe.js';
+import { checkEnumerateOptions, checkHostOpOptions, checkSpeed } from './host-options.js';
 
 /** Options of SimulatedHost.enumerate(). */
 export interface EnumerateOptions {
@@ -22,8 +23,14 @@ export interface EnumerateOptions {
   speed?: BusSpeed;
   /** bConfigurationValue of the Configured event. Default 1. */
   configuration?: number;
-  /** How long to wait for ACTIVATE_USB_BUS. Default: the emulator's controlTimeoutMs. */
+  /** How long to wait for ACTIVATE_USB_BUS (and, with waitForDevice, for the device to read Configured). Default: the emulator's controlTimeoutMs. */
   timeoutMs?: number;
+  /**
+   * true (default): resolve once the device has read the Configured event and acted on it.
+   * false: resolve as soon as Attach, Reset and Configured are queued, for code that issues
+   * BUS_EVENT_NOTIFICATION itself after enumerate() returns.
+   */
+  waitForDevice?: boolean;
 }
 
 /** Options of SimulatedHost.controlTransfer(). */
@@ -71,37 +78,65 @@ export class SimulatedHost {
 
   /**
    * Waits until the device has sent ACTIVATE_USB_BUS, then attach (if detached) + reset + configure.
-   * Resolves once the state is 'configured'; the events are queued for the device's notifications.
+   * By default (`waitForDevice: true`) it resolves once the device has *read* the Configured event
+   * and had a turn to act on it, so right after `await host.enumerate()` a UsbFnDevice on this
+   * emulator says 'configured'. Rejects INVALID_ARG (bad options), TIMEOUT (no ACTIVATE, or the
+   * Configured event not read, within `timeoutMs`), DISCONNECTED (the device closed meanwhile).
    */
   enumerate(options: EnumerateOptions = {}): Promise<void> {
-    const { speed = 'high', configuration = 1, timeoutMs = this.core.options.controlTimeoutMs } = options;
+    try {
+      checkEnumerateOptions(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const { speed = 'high', configuration = 1, timeoutMs = this.core.options.controlTimeoutMs, waitForDevice = true } = options;
     return new Promise<void>((resolve, reject) => {
+      let phase = 'did not issue ACTIVATE_USB_BUS';
+      let unsubscribe = () => {};
       const timer = setTimeout(() => {
         unsubscribe();
-        reject(error(ErrorCodes.TIMEOUT, 'enumerate', `the device did not issue ACTIVATE_USB_BUS within ${timeoutMs} ms`));
+        const hint = waitForDevice ? " (a test that reads notifications itself after enumerate() passes { waitForDevice: false })" : '';
+        reject(error(ErrorCodes.TIMEOUT, 'enumerate', `the device ${phase} within ${timeoutMs} ms${hint}`));
       }, timeoutMs);
-      const unsubscribe = this.core.onActivated(() => {
+      const settle = (err?: unknown) => {
         clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      };
+      unsubscribe = this.core.onActivated(() => {
         try {
           if (this.core.closed) throw error(ErrorCodes.DISCONNECTED, 'enumerate', 'the device was closed');
           if (this.core.state === 'detached') this.core.attach(speed);
           this.core.reset(speed);
           this.core.configure(configuration);
-          resolve();
         } catch (e) {
-          reject(e);
+          return settle(e);
         }
+        if (!waitForDevice) return settle();
+        phase = 'did not read the Configured event';
+        unsubscribe = this.core.events.whenGone(this.core.events.posted, () => this.afterDeviceTurn(settle));
       });
     });
   }
 
-  /** VBUS on: Attach event. Throws USBFN_ERR_INVALID_STATE before ACTIVATE or when already attached. */
+  /** Runs `settle` once the completions now queued (the Configured notification) and the device's reaction to them have run. */
+  private afterDeviceTurn(settle: (err?: unknown) => void): void {
+    // The notification's completion is deferred to the next batch; the device reacts in that
+    // batch's microtasks; a settle deferred from within that batch runs on the batch after it.
+    this.core.completions.defer(() =>
+      this.core.completions.defer(() => settle(this.core.closed ? error(ErrorCodes.DISCONNECTED, 'enumerate', 'the device was closed') : undefined)),
+    );
+  }
+
+  /** VBUS on: Attach event. Throws USBFN_ERR_INVALID_STATE before ACTIVATE or when already attached, INVALID_ARG for an unknown speed. */
   attach(speed: BusSpeed = 'high'): void {
+    checkSpeed('attach', speed);
     this.core.attach(speed);
   }
 
   /** Bus reset: cancels every pending transfer (EP0 too), clears halts, unconfigures; Reset event. */
   reset(speed: BusSpeed = this.core.speed ?? 'high'): void {
+    checkSpeed('reset', speed);
     this.core.reset(speed);
   }
 
@@ -158,6 +193,8 @@ export class SimulatedHost {
    */
   controlTransfer(setup: SetupPacket, data?: Uint8Array, options: ControlTransferOptions = {}): Promise<Uint8Array> {
     const op = 'controlTransfer';
+    const invalid = checkHostOpOptions(op, options);
+    if (invalid) return Promise.reject(invalid);
     const refusal = this.busRefusal(op, true);
     if (refusal) return Promise.reject(refusal);
     const fields = [setup.bmRequestType, setup.bRequest, setup.wValue, setup.wIndex, setup.wLength];
@@ -177,6 +214,9 @@ export class SimulatedHost {
    * TRANSFER_OUT pending. `bytes` must not change until the promise settles (it is not copied).
    */
   bulkOut(endpointAddress: number, bytes: Uint8Array, options: BulkOutOptions = {}): Promise<void> {
+    const invalid = checkHostOpOptions('bulkOut', options, ['zlp']);
+    if (invalid) return Promise.reject(invalid);
+    if (!(bytes instanceof Uint8Array)) return refuse(ErrorCodes.INVALID_ARG, 'bulkOut', 'bytes must be a Buffer or Uint8Array');
     const pipe = this.dataPipe('bulkOut', endpointAddress, false, options.signal);
     if (pipe instanceof UsbFnError) return Promise.reject(pipe);
     const zlp = bytes.length === 0 || (options.zlp === true && bytes.length % pipe.engine.mps === 0);
@@ -193,6 +233,8 @@ export class SimulatedHost {
    */
   bulkIn(endpointAddress: number, length: number, options: BulkInOptions = {}): Promise<Uint8Array> {
     const op = 'bulkIn';
+    const invalid = checkHostOpOptions(op, options, ['into']);
+    if (invalid) return Promise.reject(invalid);
     if (!Number.isInteger(length) || length < 0) return refuse(ErrorCodes.INVALID_ARG, op, `length must be a non-negative integer, got ${length}`);
     if (options.into && options.into.length < length) return refuse(ErrorCodes.INVALID_ARG, op, '`into` is shorter than length');
     const pipe = this.dataPipe(op, endpointAddress, true, options.signal);

@@ -4,6 +4,7 @@
  * leaves open (IOCTL details, EP0 handshakes, struct size fields), each with a documented default.
  */
 import { UsbFnError, ErrorCodes } from '../../errors.js';
+import { checkOptions, describe } from '../../validate.js';
 import type { BusSpeed } from '../driver.js';
 import type { InterfaceInfoSizeMode } from '../../../native-defs/codec.js';
 import { MAX_NUM_USBFN_ENDPOINTS, MAX_INTERFACE_NAME_LENGTH, MAX_INTERFACE_GUID_LENGTH } from '../../../native-defs/layout.js';
@@ -103,7 +104,16 @@ function packetSizes(given: PacketSizes | undefined, defaults: Record<Descriptor
   return out;
 }
 
+/** Every EmulatorOptions key: anything else is a typo, refused with a suggestion. */
+const EMULATOR_OPTION_KEYS = [
+  'interfaceNumber', 'interfaceName', 'interfaceGuid', 'endpoints', 'ep0MaxPacketSize', 'interfaceClass', 'extraDescriptors',
+  'interfaceInfoSizeMode', 'transferInBytesReturned', 'pipeStateBuffer', 'forwardVendorRequests', 'registerStringBeforeActivate',
+  'noDataStatusStage', 'controlTimeoutMs', 'eventQueueLimit',
+] as const;
+
 function resolveEndpoint(e: EmulatedEndpointConfig, index: number): ResolvedEndpoint {
+  checkOptions('EmulatedGenericUsbFn', e, ['address', 'type', 'maxPacketSize', 'interval']);
+  if (!Number.isInteger(e?.address)) throw invalid(`endpoints[${index}].address must be an endpoint address such as 0x81 (IN) or 0x01 (OUT), got ${describe(e?.address)}`);
   const number = e.address & 0x0f;
   if (!Number.isInteger(e.address) || (e.address & 0x70) !== 0 || e.address > 0xff || number === 0) {
     throw invalid(`endpoint address 0x${e.address.toString(16)} is not IN/OUT 1..15`);
@@ -122,6 +132,8 @@ function resolveEndpoint(e: EmulatedEndpointConfig, index: number): ResolvedEndp
 
 /** Fills in every default and validates the configuration; throws USBFN_ERR_INVALID_ARG. */
 export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
+  checkOptions('EmulatedGenericUsbFn', o, EMULATOR_OPTION_KEYS);
+  if (o.endpoints !== undefined && !Array.isArray(o.endpoints)) throw invalid(`endpoints must be an array, got ${describe(o.endpoints)}`);
   const endpoints = (o.endpoints ?? [{ address: 0x81 }, { address: 0x01 }]).map(resolveEndpoint);
   if (endpoints.length > MAX_NUM_USBFN_ENDPOINTS) throw invalid(`at most ${MAX_NUM_USBFN_ENDPOINTS} data endpoints, got ${endpoints.length}`);
   if (new Set(endpoints.map((e) => e.address)).size !== endpoints.length) throw invalid('endpoint addresses must be unique');

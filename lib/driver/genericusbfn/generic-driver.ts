@@ -4,6 +4,7 @@
  * On Windows the IoctlDevice is the koffi overlapped handle; in tests and on other platforms it
  * is the emulator, so these bytes are exercised everywhere.
  */
+import { checkOptions, describe, invalidArg } from '../../validate.js';
 import createDebug from 'debug';
 import * as IOCTL from '../../../native-defs/ioctl.js';
 import {
@@ -47,6 +48,18 @@ const MAX_INTERFACE_INFO = LAYOUT.INTERFACE_INFO_SET_OFFSET + 0xffff;
 const MAX_STRING_UNITS = 126;
 const DESCRIPTOR_SET_TRIES = 4;
 
+/**
+ * The constructor's arguments: an IoctlDevice (something with ioctl(), such as the emulator or
+ * the Win32 device) and known options. Throws INVALID_ARG rather than failing later in a TypeError.
+ */
+function checkDriverArgs(device: unknown, options: unknown): void {
+  const op = 'GenericUsbFnDriver';
+  if (typeof (device as { ioctl?: unknown } | null)?.ioctl !== 'function') {
+    throw invalidArg(op, `takes an IoctlDevice such as new EmulatedGenericUsbFn() (usbfn/emulator) or the Win32 device, got ${describe(device)}`);
+  }
+  checkOptions(op, options, ['notificationDepth', 'eventQueueLimit', 'interfaceInfoSizeMode', 'initialDescriptorSetBuffer']);
+}
+
 export class GenericUsbFnDriver implements UsbFnDriver {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly pipeIds = new Map<number, Uint8Array>();
@@ -58,6 +71,7 @@ export class GenericUsbFnDriver implements UsbFnDriver {
 
   /** Takes ownership of `device`: close() closes it. */
   constructor(private readonly device: IoctlDevice, options: GenericUsbFnDriverOptions = {}) {
+    checkDriverArgs(device, options);
     this.sizeMode = options.interfaceInfoSizeMode ?? 'payload';
     this.initialSetBuffer = Math.max(LAYOUT.INTERFACE_INFO_SIZE, options.initialDescriptorSetBuffer ?? 256);
     this.pump = new BusEventPump(
