@@ -10,7 +10,9 @@
  * device.on('configured', () => someReadable.pipe(device.openWriter()));
  * ```
  *
- * The emulator (and its SimulatedHost) lives on the `usbfn/emulator` subpath.
+ * The emulator (and its SimulatedHost) lives on the `usbfn/emulator` subpath; discovery and the
+ * Win32 device on `usbfn/windows`. Importing this entry loads no native code: the Windows
+ * backend (koffi) is loaded by `UsbFnDevice.open({ interfaceGuid | path })` on first use.
  */
 
 // The facade

@@ -54,7 +54,25 @@ function listFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
+/** The extractor on a made-up page: what it calls a program decides what the README test runs. */
+function checkExtractor() {
+  const page = [
+    '```ts', 'const a = 1;', '```', 'text', '```ts', '// …continuing the program above', 'console.log(a);', '```',
+    '```sh', 'npm install usbfn', '```', '<!-- doctest: fails USBFN_ERR_PLATFORM off Windows -->', '', '```js', 'open();', '```',
+    '```js', 'done();', '```',
+  ].join('\n');
+  const got = readmePrograms(page).map((p) => [p.line, p.lang, p.code, p.expectFailure]);
+  const want = [
+    [1, 'ts', 'const a = 1;', null],
+    [5, 'ts', 'const a = 1;\n// …continuing the program above\nconsole.log(a);', null],
+    [14, 'js', 'open();', 'USBFN_ERR_PLATFORM'],
+    [17, 'js', 'done();', null],
+  ];
+  if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`got ${JSON.stringify(got)}`);
+}
+
 async function main() {
+  await check('the README extractor: whole programs, continuations, directives, no sh blocks', checkExtractor);
   let started = Date.now();
   const phase = (what) => {
     console.log(`# ${what} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
