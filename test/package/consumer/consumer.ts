@@ -27,6 +27,9 @@ const version = await host.controlTransfer({ bmRequestType: 0xc0, bRequest: 0x01
 await host.bulkOut(0x01, Buffer.from('ping'));
 const echoed = Buffer.from(await host.bulkIn(0x81, 512)).toString();
 
+// One stream per endpoint: the echo pipe lets go of 0x81 before a writer takes it.
+pipe.destroy();
+await once(pipe, 'close');
 const writer: BulkWriter = device.openWriter({ in: 0x81 });
 const sent = pipeline(Readable.from([Buffer.from('over '), Buffer.from('pipeline')]), writer);
 const first = Buffer.from(await host.bulkIn(0x81, 512)).toString();
