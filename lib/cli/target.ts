@@ -1,0 +1,66 @@
+/**
+ * Opens the device a command works on: the emulator (`--emulate`: the in-process GenericUSBFn.sys
+ * and its SimulatedHost), GenericUSBFn.sys on Windows (by `--guid`), or a clear refusal where
+ * this build has no backend (Linux until the FunctionFS backend lands). Imports only what the
+ * chosen path needs, so the CLI never loads koffi for the emulator.
+ */
+import { UsbFnDevice } from '../device/device.js';
+import { GenericUsbFnDriver } from '../driver/genericusbfn/generic-driver.js';
+import { EmulatedGenericUsbFn } from '../driver/emulator/emulated-device.js';
+import type { SimulatedHost } from '../driver/emulator/host.js';
+import type { BusSpeed } from '../driver/driver.js';
+import { emulatorOptionsFor, type FunctionDescription } from '../protocols/function-description.js';
+import { CliError, ExitCode, usageError } from './exit-codes.js';
+import { stringOption, type CommandContext } from './command.js';
+
+/** An opened device; `host` only on the emulator. */
+export interface Target {
+  device: UsbFnDevice;
+  host: SimulatedHost | null;
+  emulated: boolean;
+  /** Emulator: let the host enumerate at --speed and wait until the device is configured. Elsewhere: wait for the real host. */
+  configured(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const SPEEDS: readonly BusSpeed[] = ['full', 'high', 'super'];
+
+/** Opens the target the command line names; see the module comment for the failures. */
+export async function openTarget(ctx: CommandContext, command: string, description: FunctionDescription): Promise<Target> {
+  const speed = (stringOption(ctx.values, 'speed') ?? 'high') as BusSpeed;
+  if (!SPEEDS.includes(speed)) throw usageError(`--speed must be full, high or super, got ${speed}`, command);
+  if (ctx.values.emulate) return openEmulated(description, speed);
+  if (ctx.io.platform === 'win32') {
+    const device = await UsbFnDevice.open({ interfaceGuid: stringOption(ctx.values, 'guid') ?? description.interfaceGuid, signal: ctx.io.signal });
+    return { device, host: null, emulated: false, configured: () => waitConfigured(device), close: () => device.close() };
+  }
+  if (ctx.io.platform === 'linux') {
+    throw new CliError(
+      ExitCode.UNAVAILABLE,
+      `${command}: opening a USB device on Linux needs the FunctionFS backend, which this build does not include yet`,
+      'run `usbfn list` to see UDCs, gadgets and FunctionFS mounts; add --emulate to try the command against the emulated host',
+      'USBFN_ERR_PLATFORM',
+    );
+  }
+  throw new CliError(ExitCode.UNAVAILABLE, `${command}: usbfn has no device backend for ${ctx.io.platform}`, 'add --emulate to run against the emulated host', 'USBFN_ERR_PLATFORM');
+}
+
+async function openEmulated(description: FunctionDescription, speed: BusSpeed): Promise<Target> {
+  const emu = new EmulatedGenericUsbFn(emulatorOptionsFor(description));
+  const device = await UsbFnDevice.open({ driver: new GenericUsbFnDriver(emu) });
+  return {
+    device,
+    host: emu.host,
+    emulated: true,
+    configured: async () => {
+      const seen = waitConfigured(device);
+      await emu.host.enumerate({ speed });
+      await seen;
+    },
+    close: () => device.close(),
+  };
+}
+
+function waitConfigured(device: UsbFnDevice): Promise<void> {
+  return device.configured ? Promise.resolve() : new Promise((resolve) => device.once('configured', () => resolve()));
+}
