@@ -39,14 +39,13 @@ export class Output {
   /** Progress of long work: redrawn in place on a terminal, every 10% otherwise. */
   progress(label: string, done: number, total: number): void {
     const percent = total > 0 ? Math.floor((done / total) * 100) : 100;
-    if (this.json) {
-      if (percent >= this.lastProgress + 10 || percent === 100) this.io.stderr.write(`${JSON.stringify({ progress: label, done, total, percent })}\n`);
-    } else if (this.io.stderr.isTTY) {
-      this.io.stderr.write(`\r${label}: ${percent}% (${mib(done)} of ${mib(total)} MiB)${percent === 100 ? '\n' : ''}`);
+    const text = `${label}: ${percent}% (${mib(done)} of ${mib(total)} MiB)`;
+    if (!this.json && this.io.stderr.isTTY) {
+      this.io.stderr.write(`\r${text}${percent === 100 ? '\n' : ''}`);
       return;
-    } else if (percent >= this.lastProgress + 10 || percent === 100) {
-      this.io.stderr.write(`${label}: ${percent}% (${mib(done)} of ${mib(total)} MiB)\n`);
-    } else return;
+    }
+    if (percent < this.lastProgress + 10 && percent !== 100) return;
+    this.io.stderr.write(this.json ? `${JSON.stringify({ progress: label, done, total, percent })}\n` : `${text}\n`);
     this.lastProgress = percent === 100 ? 0 : percent;
   }
 
