@@ -29,10 +29,10 @@ const SPEEDS: readonly BusSpeed[] = ['full', 'high', 'super'];
 export async function openTarget(ctx: CommandContext, command: string, description: FunctionDescription): Promise<Target> {
   const speed = (stringOption(ctx.values, 'speed') ?? 'high') as BusSpeed;
   if (!SPEEDS.includes(speed)) throw usageError(`--speed must be full, high or super, got ${speed}`, command);
-  if (ctx.values.emulate) return openEmulated(description, speed);
+  if (ctx.values.emulate) return openEmulated(description, speed, ctx.io.signal);
   if (ctx.io.platform === 'win32') {
     const device = await UsbFnDevice.open({ interfaceGuid: stringOption(ctx.values, 'guid') ?? description.interfaceGuid, signal: ctx.io.signal });
-    return { device, host: null, emulated: false, configured: () => waitConfigured(device), close: () => device.close() };
+    return { device, host: null, emulated: false, configured: () => waitConfigured(device, ctx.io.signal), close: () => device.close() };
   }
   if (ctx.io.platform === 'linux') {
     throw new CliError(
@@ -45,7 +45,7 @@ export async function openTarget(ctx: CommandContext, command: string, descripti
   throw new CliError(ExitCode.UNAVAILABLE, `${command}: usbfn has no device backend for ${ctx.io.platform}`, 'add --emulate to run against the emulated host', 'USBFN_ERR_PLATFORM');
 }
 
-async function openEmulated(description: FunctionDescription, speed: BusSpeed): Promise<Target> {
+async function openEmulated(description: FunctionDescription, speed: BusSpeed, signal: AbortSignal): Promise<Target> {
   const emu = new EmulatedGenericUsbFn(emulatorOptionsFor(description));
   const device = await UsbFnDevice.open({ driver: new GenericUsbFnDriver(emu) });
   return {
@@ -53,7 +53,7 @@ async function openEmulated(description: FunctionDescription, speed: BusSpeed): 
     host: emu.host,
     emulated: true,
     configured: async () => {
-      const seen = waitConfigured(device);
+      const seen = waitConfigured(device, signal);
       await emu.host.enumerate({ speed });
       await seen;
     },
@@ -61,6 +61,20 @@ async function openEmulated(description: FunctionDescription, speed: BusSpeed): 
   };
 }
 
-function waitConfigured(device: UsbFnDevice): Promise<void> {
-  return device.configured ? Promise.resolve() : new Promise((resolve) => device.once('configured', () => resolve()));
+/** Resolves once the host has configured the device; Ctrl-C while waiting is exit 130. */
+function waitConfigured(device: UsbFnDevice, signal: AbortSignal): Promise<void> {
+  if (device.configured) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      device.off('configured', onConfigured);
+      reject(new CliError(ExitCode.INTERRUPTED, 'interrupted while waiting for the host to configure the device'));
+    };
+    const onConfigured = () => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    if (signal.aborted) return onAbort();
+    device.once('configured', onConfigured);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -18,8 +18,8 @@ export const infoCommand: Command = {
   summary: 'show the interface: name, GUID, pipes per speed, bus speed and state',
   help: `usbfn info [--emulate] [--function serial|bulk] [--guid {GUID}] [--json]
 
-Opens the interface, waits for the host to configure it (the emulated host enumerates at
---speed), and prints its class information.
+Opens the interface and prints its class information and bus state (with --emulate, after
+the emulated host has enumerated it at --speed).
 
 ${DEVICE_HELP}
 ${FUNCTION_HELP}
@@ -32,7 +32,8 @@ ${EXIT_HELP}`,
   async run(ctx) {
     const target = await openTarget(ctx, 'info', describeFunction(ctx.values, 'info'));
     try {
-      await target.configured();
+      // A real device is described as it is now; only the emulated host is asked to enumerate first.
+      if (target.emulated) await target.configured();
       const { device } = target;
       const info = device.classInfo;
       const speeds = (['full', 'high', 'super'] as const).map((speed) => ({ speed, pipes: info[speed].pipes.filter((p) => p.type !== 'control') }));
