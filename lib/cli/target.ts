@@ -9,7 +9,7 @@ import { GenericUsbFnDriver } from '../driver/genericusbfn/generic-driver.js';
 import { EmulatedGenericUsbFn } from '../driver/emulator/emulated-device.js';
 import type { SimulatedHost } from '../driver/emulator/host.js';
 import type { BusSpeed } from '../driver/driver.js';
-import { emulatorOptionsFor, type FunctionDescription } from '../protocols/function-description.js';
+import { emulatorOptionsFor, type InterfaceDeclaration } from '../protocols/interface-declaration.js';
 import { CliError, ExitCode, usageError } from './exit-codes.js';
 import { stringOption, type CommandContext } from './command.js';
 
@@ -26,7 +26,7 @@ export interface Target {
 const SPEEDS: readonly BusSpeed[] = ['full', 'high', 'super'];
 
 /** Opens the target the command line names; see the module comment for the failures. */
-export async function openTarget(ctx: CommandContext, command: string, description: FunctionDescription): Promise<Target> {
+export async function openTarget(ctx: CommandContext, command: string, description: InterfaceDeclaration): Promise<Target> {
   const speed = (stringOption(ctx.values, 'speed') ?? 'high') as BusSpeed;
   if (!SPEEDS.includes(speed)) throw usageError(`--speed must be full, high or super, got ${speed}`, command);
   if (ctx.values.emulate) return openEmulated(description, speed, ctx.io.signal);
@@ -45,7 +45,7 @@ export async function openTarget(ctx: CommandContext, command: string, descripti
   throw new CliError(ExitCode.UNAVAILABLE, `${command}: usbfn has no device backend for ${ctx.io.platform}`, 'add --emulate to run against the emulated host', 'USBFN_ERR_PLATFORM');
 }
 
-async function openEmulated(description: FunctionDescription, speed: BusSpeed, signal: AbortSignal): Promise<Target> {
+async function openEmulated(description: InterfaceDeclaration, speed: BusSpeed, signal: AbortSignal): Promise<Target> {
   const emu = new EmulatedGenericUsbFn(emulatorOptionsFor(description));
   const device = await UsbFnDevice.open({ driver: new GenericUsbFnDriver(emu) });
   return {

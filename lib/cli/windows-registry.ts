@@ -14,7 +14,7 @@
  *     idVendor, idProduct  REG_DWORD   and ManufacturerString, ProductString (REG_SZ), if given
  *     IncludeDefaultCfg    REG_DWORD   1 keeps Microsoft's default interfaces (IpOverUsb, MTP), if asked
  */
-import { descriptorSet, validateDescription, type FunctionDescription } from '../protocols/function-description.js';
+import { descriptorSet, validateDeclaration, type InterfaceDeclaration } from '../protocols/interface-declaration.js';
 
 const USBFN_KEY = 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\USBFN';
 
@@ -37,8 +37,8 @@ export interface RegKey {
 }
 
 /** The keys and values for these interfaces, in the order they are written. */
-export function registryKeys(functions: FunctionDescription[], identity: DeviceIdentity): RegKey[] {
-  functions.forEach(validateDescription);
+export function registryKeys(functions: InterfaceDeclaration[], identity: DeviceIdentity): RegKey[] {
+  functions.forEach(validateDeclaration);
   const keys: RegKey[] = functions.map((f) => ({
     path: `${USBFN_KEY}\\Interfaces\\${f.name}`,
     values: {

@@ -20,7 +20,7 @@
  *   composite device; whether it accepts one interface with three endpoints is unproven.
  */
 import { ErrorCodes, UsbFnError } from '../errors.js';
-import type { EndpointDescription, FunctionDescription } from './function-description.js';
+import type { EndpointDeclaration, InterfaceDeclaration } from './interface-declaration.js';
 
 /** CDC class requests (bRequest) the ACM function answers. */
 export const CdcRequest = Object.freeze({
@@ -126,7 +126,7 @@ export function encodeSerialState(s: SerialState, interfaceNumber: number): Buff
 export type SerialLayout = 'functionfs' | 'genericusbfn';
 
 /** The default endpoints: notification interrupt IN 0x83 (16-byte packets hold a whole SERIAL_STATE), bulk IN 0x81, bulk OUT 0x02. */
-function serialEndpoints(): EndpointDescription[] {
+function serialEndpoints(): EndpointDeclaration[] {
   const bulk = { full: 64, high: 512, super: 1024 };
   return [
     { address: 0x83, type: 'interrupt', maxPacketSize: { full: 16, high: 16, super: 16 }, interval: 4 },
@@ -141,8 +141,8 @@ const CDC_ACM = Uint8Array.of(4, 0x24, 0x02, 0x06);
 /** USB_DT_OTG with no HNP/SRP: the one non-0x24 extra descriptor FunctionFS accepts after an interface. */
 const OTG_NO_HNP_SRP = Uint8Array.of(3, 0x09, 0x00);
 
-/** Options of serialFunctionDescription(). */
-export interface SerialDescriptionOptions {
+/** Options of serialInterfaceDeclaration(). */
+export interface SerialDeclarationOptions {
   layout?: SerialLayout;
   name?: string;
   interfaceGuid?: string;
@@ -151,8 +151,8 @@ export interface SerialDescriptionOptions {
 /** The GUID `usbfn windows-config --function serial` declares unless told otherwise. */
 export const DEFAULT_SERIAL_GUID = '{5C9A3E1B-7D2F-4A86-B0C4-1E8F6D2A9B37}';
 
-/** The CDC-ACM function as a FunctionDescription, for one host layout (default 'genericusbfn'). */
-export function serialFunctionDescription(options: SerialDescriptionOptions = {}): FunctionDescription {
+/** The CDC-ACM function as a InterfaceDeclaration, for one host layout (default 'genericusbfn'). */
+export function serialInterfaceDeclaration(options: SerialDeclarationOptions = {}): InterfaceDeclaration {
   const layout = options.layout ?? 'genericusbfn';
   if (layout !== 'functionfs' && layout !== 'genericusbfn') {
     throw new UsbFnError(ErrorCodes.INVALID_ARG, `layout must be 'functionfs' or 'genericusbfn', got ${String(layout)}`);

@@ -1,7 +1,7 @@
-/** Shared by the protocol suites: a UsbFnDevice on the emulator, presenting a FunctionDescription, enumerated. */
+/** Shared by the protocol suites: a UsbFnDevice on the emulator, presenting a InterfaceDeclaration, enumerated. */
 import { GenericUsbFnDriver, UsbFnDevice } from '../../lib/index.js';
 import { EmulatedGenericUsbFn, type SimulatedHost } from '../../lib/driver/emulator/index.js';
-import { emulatorOptionsFor, type FunctionDescription } from '../../lib/protocols/function-description.js';
+import { emulatorOptionsFor, type InterfaceDeclaration } from '../../lib/protocols/interface-declaration.js';
 
 export interface EmulatedStack {
   device: UsbFnDevice;
@@ -13,7 +13,7 @@ export interface EmulatedStack {
 const open = new Set<EmulatedStack>();
 
 /** Opens the device on the emulator and lets the host enumerate it (unless `enumerate` is false). */
-export async function openEmulated(description: FunctionDescription, enumerate = true): Promise<EmulatedStack> {
+export async function openEmulated(description: InterfaceDeclaration, enumerate = true): Promise<EmulatedStack> {
   const emu = new EmulatedGenericUsbFn(emulatorOptionsFor(description));
   const device = await UsbFnDevice.open({ driver: new GenericUsbFnDriver(emu) });
   const stack: EmulatedStack = {

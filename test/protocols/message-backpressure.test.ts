@@ -7,7 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openMessageChannel } from '../../lib/protocols/message-channel.js';
 import { FrameKind } from '../../lib/protocols/message-frame.js';
-import { vendorBulkDescription } from '../../lib/protocols/function-description.js';
+import { vendorBulkDeclaration } from '../../lib/protocols/interface-declaration.js';
 import { closeAll, openEmulated } from './helpers.js';
 import { hostReceive, hostSend } from './message-peer.js';
 import { waitUntil } from '../wait.js';
@@ -16,7 +16,7 @@ const test = suite('message channel: backpressure');
 test.after.each(closeAll);
 
 test('requests past maxPending wait for a slot and go out as earlier ones are answered', async () => {
-  const s = await openEmulated(vendorBulkDescription());
+  const s = await openEmulated(vendorBulkDeclaration());
   const ch = openMessageChannel(s.device, { maxPending: 2 });
   const replies = [1, 2, 3, 4].map((n) => ch.request(Buffer.from([n])));
   const first = [await hostReceive(s.host), await hostReceive(s.host)];
@@ -38,7 +38,7 @@ test('requests past maxPending wait for a slot and go out as earlier ones are an
 });
 
 test('while the handler is busy no read is pending: the host\'s transfers wait on the bus', async () => {
-  const s = await openEmulated(vendorBulkDescription());
+  const s = await openEmulated(vendorBulkDeclaration());
   const ch = openMessageChannel(s.device, { concurrency: 1 });
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));

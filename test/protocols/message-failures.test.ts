@@ -7,7 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openMessageChannel } from '../../lib/protocols/message-channel.js';
 import { FrameKind } from '../../lib/protocols/message-frame.js';
-import { vendorBulkDescription } from '../../lib/protocols/function-description.js';
+import { vendorBulkDeclaration } from '../../lib/protocols/interface-declaration.js';
 import { closeAll, openEmulated } from './helpers.js';
 import { hostReceive, hostSend } from './message-peer.js';
 import { rejectsWithCode } from '../wait.js';
@@ -16,7 +16,7 @@ const test = suite('message channel: failures');
 test.after.each(closeAll);
 
 test('a request with no response rejects USBFN_ERR_TIMEOUT; its late response is dropped and the next request works', async () => {
-  const s = await openEmulated(vendorBulkDescription());
+  const s = await openEmulated(vendorBulkDeclaration());
   const ch = openMessageChannel(s.device);
   const slow = ch.request(Buffer.from('slow'), { timeoutMs: 50 });
   const f = await hostReceive(s.host);
@@ -32,7 +32,7 @@ test('a request with no response rejects USBFN_ERR_TIMEOUT; its late response is
 });
 
 test('aborting one request rejects only it with USBFN_ERR_CANCELED', async () => {
-  const s = await openEmulated(vendorBulkDescription());
+  const s = await openEmulated(vendorBulkDeclaration());
   const ch = openMessageChannel(s.device);
   const ac = new AbortController();
   const aborted = ch.request(Buffer.from('a'), { signal: ac.signal });
@@ -49,7 +49,7 @@ test('aborting one request rejects only it with USBFN_ERR_CANCELED', async () =>
 });
 
 test('detach rejects pending and queued requests with USBFN_ERR_DISCONNECTED, and later ones too', async () => {
-  const s = await openEmulated(vendorBulkDescription());
+  const s = await openEmulated(vendorBulkDeclaration());
   const ch = openMessageChannel(s.device, { maxPending: 1, timeoutMs: 60000 });
   const inFlight = ch.request(Buffer.from('1'));
   const queued = ch.request(Buffer.from('2'));
@@ -63,7 +63,7 @@ test('detach rejects pending and queued requests with USBFN_ERR_DISCONNECTED, an
 });
 
 test('close() rejects pending requests with USBFN_ERR_CLOSED; closing the device does too', async () => {
-  const s = await openEmulated(vendorBulkDescription());
+  const s = await openEmulated(vendorBulkDeclaration());
   const ch = openMessageChannel(s.device, { timeoutMs: 60000 });
   const pending = ch.request(Buffer.from('x'));
   await hostReceive(s.host);
@@ -79,7 +79,7 @@ test('close() rejects pending requests with USBFN_ERR_CLOSED; closing the device
 });
 
 test('bad options are refused with USBFN_ERR_INVALID_ARG', async () => {
-  const s = await openEmulated(vendorBulkDescription());
+  const s = await openEmulated(vendorBulkDeclaration());
   for (const bad of [{ maxPending: 0 }, { timeoutMs: -1 }, { maxMessageSize: 1.5 }]) {
     let code: string | undefined;
     try {

@@ -7,7 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openMessageChannel } from '../../lib/protocols/message-channel.js';
 import { FrameKind } from '../../lib/protocols/message-frame.js';
-import { vendorBulkDescription } from '../../lib/protocols/function-description.js';
+import { vendorBulkDeclaration } from '../../lib/protocols/interface-declaration.js';
 import { closeAll, openEmulated } from './helpers.js';
 import { hostAnswer, hostReceive, hostSend } from './message-peer.js';
 import { rejectsWithCode } from '../wait.js';
@@ -16,7 +16,7 @@ const test = suite('message channel: requests');
 test.after.each(closeAll);
 
 test('requests carry distinct ids and each resolves with the response bearing its id', async () => {
-  const s = await openEmulated(vendorBulkDescription());
+  const s = await openEmulated(vendorBulkDeclaration());
   const ch = openMessageChannel(s.device);
   const replies = Promise.all(['a', 'bb', 'ccc'].map((p) => ch.request(Buffer.from(p))));
   const ids = await hostAnswer(s.host, 3, (p) => Buffer.concat([p, Buffer.from('!')]));
@@ -26,7 +26,7 @@ test('requests carry distinct ids and each resolves with the response bearing it
 });
 
 test('responses out of order still reach their own request', async () => {
-  const s = await openEmulated(vendorBulkDescription());
+  const s = await openEmulated(vendorBulkDeclaration());
   const ch = openMessageChannel(s.device);
   const first = ch.request(Buffer.from('first'));
   const second = ch.request(Buffer.from('second'));
@@ -40,7 +40,7 @@ test('responses out of order still reach their own request', async () => {
 });
 
 test('an error response rejects USBFN_ERR_REMOTE with the far end\'s text', async () => {
-  const s = await openEmulated(vendorBulkDescription());
+  const s = await openEmulated(vendorBulkDeclaration());
   const ch = openMessageChannel(s.device);
   const req = ch.request(Buffer.from('x'));
   const f = await hostReceive(s.host);
@@ -51,7 +51,7 @@ test('an error response rejects USBFN_ERR_REMOTE with the far end\'s text', asyn
 });
 
 test('the device answers host requests through handle(); a throwing handler sends an error response', async () => {
-  const s = await openEmulated(vendorBulkDescription());
+  const s = await openEmulated(vendorBulkDeclaration());
   const ch = openMessageChannel(s.device);
   ch.handle(async (payload) => {
     if (payload.toString() === 'boom') throw new Error('bad command');
@@ -67,7 +67,7 @@ test('the device answers host requests through handle(); a throwing handler send
 });
 
 test('one-way messages both ways; a malformed frame is dropped and reported', async () => {
-  const s = await openEmulated(vendorBulkDescription());
+  const s = await openEmulated(vendorBulkDeclaration());
   const ch = openMessageChannel(s.device);
   const got = new Promise<Buffer>((resolve) => ch.once('message', resolve));
   const malformed = new Promise<Error>((resolve) => ch.once('malformed', resolve));
@@ -82,7 +82,7 @@ test('one-way messages both ways; a malformed frame is dropped and reported', as
 });
 
 test('a payload larger than maxMessageSize is refused with USBFN_ERR_INVALID_ARG; a message of exactly the limit goes as one transfer', async () => {
-  const s = await openEmulated(vendorBulkDescription());
+  const s = await openEmulated(vendorBulkDeclaration());
   const ch = openMessageChannel(s.device, { maxMessageSize: 1016 });
   await rejectsWithCode(ch.request(Buffer.alloc(1017)), 'USBFN_ERR_INVALID_ARG');
   ch.handle((p) => p);

@@ -6,14 +6,14 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openSerialFunction } from '../../lib/protocols/serial-function.js';
-import { serialFunctionDescription } from '../../lib/protocols/cdc-acm.js';
+import { serialInterfaceDeclaration } from '../../lib/protocols/cdc-acm.js';
 import { closeAll, openEmulated, pattern } from './helpers.js';
 
 const test = suite('serial function: data');
 test.after.each(closeAll);
 
 test('a 4 MiB echo through the port comes back byte-exact', async () => {
-  const s = await openEmulated(serialFunctionDescription());
+  const s = await openEmulated(serialInterfaceDeclaration());
   const port = await openSerialFunction(s.device);
   port.pipe(port);
   const total = 4 * 1024 * 1024;

@@ -1,6 +1,6 @@
 /** Descriptions the protocol suites open on the emulator. */
-export { serialFunctionDescription } from '../../lib/protocols/cdc-acm.js';
-import { vendorBulkDescription } from '../../lib/protocols/function-description.js';
+export { serialInterfaceDeclaration } from '../../lib/protocols/cdc-acm.js';
+import { vendorBulkDeclaration } from '../../lib/protocols/interface-declaration.js';
 
 /** A vendor bulk interface (no interrupt endpoint). */
-export const vendorBulkDescriptionFor = () => vendorBulkDescription();
+export const vendorBulkDeclarationFor = () => vendorBulkDeclaration();

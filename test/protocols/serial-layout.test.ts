@@ -6,9 +6,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  decodeControlLines, decodeLineCoding, encodeLineCoding, encodeSerialState, serialFunctionDescription,
+  decodeControlLines, decodeLineCoding, encodeLineCoding, encodeSerialState, serialInterfaceDeclaration,
 } from '../../lib/protocols/cdc-acm.js';
-import { descriptorSet, validateDescription, vendorBulkDescription } from '../../lib/protocols/function-description.js';
+import { descriptorSet, validateDeclaration, vendorBulkDeclaration } from '../../lib/protocols/interface-declaration.js';
 
 /** Splits a descriptor set into [bLength, bDescriptorType] pairs. */
 function descriptorTypes(set: Uint8Array): number[][] {
@@ -18,14 +18,14 @@ function descriptorTypes(set: Uint8Array): number[][] {
 }
 
 test('functionfs layout: interface 02/02/01, an OTG descriptor, three endpoints, and no 0x24 descriptor', () => {
-  const set = descriptorSet(serialFunctionDescription({ layout: 'functionfs' }), 'high');
+  const set = descriptorSet(serialInterfaceDeclaration({ layout: 'functionfs' }), 'high');
   assert.equal([...set.subarray(0, 9)], [9, 4, 0, 0, 3, 2, 2, 1, 0]);
   assert.equal(descriptorTypes(set), [[9, 4], [3, 9], [7, 5], [7, 5], [7, 5]]);
   assert.ok(descriptorTypes(set).every(([, type]) => type !== 0x24));
 });
 
 test('genericusbfn layout: CDC header 1.10 and ACM (line coding, break) descriptors, no union', () => {
-  const set = descriptorSet(serialFunctionDescription(), 'full');
+  const set = descriptorSet(serialInterfaceDeclaration(), 'full');
   assert.equal([...set.subarray(9, 18)], [5, 0x24, 0x00, 0x10, 0x01, 4, 0x24, 0x02, 0x06]);
   assert.equal(descriptorTypes(set).map(([, t]) => t), [4, 0x24, 0x24, 5, 5, 5]);
   // endpoints at full speed: interrupt IN 16 bytes every 4 frames, bulk 64
@@ -42,7 +42,7 @@ test('line coding round-trips; SERIAL_STATE is 10 bytes with the bitmap in D0..D
 });
 
 test('descriptions are validated: a bad GUID, name, duplicate endpoint or bLength is USBFN_ERR_INVALID_ARG', () => {
-  const base = vendorBulkDescription();
+  const base = vendorBulkDeclaration();
   const bad = [
     { ...base, interfaceGuid: '8A5D1D72' },
     { ...base, name: 'has space' },
@@ -50,7 +50,7 @@ test('descriptions are validated: a bad GUID, name, duplicate endpoint or bLengt
     { ...base, classDescriptors: [Uint8Array.of(5, 0x24, 0)] },
     { ...base, endpoints: [{ ...base.endpoints[0], address: 0x80 }] },
   ];
-  for (const d of bad) assert.throws(() => validateDescription(d), (e: { code?: string }) => e.code === 'USBFN_ERR_INVALID_ARG');
+  for (const d of bad) assert.throws(() => validateDeclaration(d), (e: { code?: string }) => e.code === 'USBFN_ERR_INVALID_ARG');
 });
 
 test.run();

@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openSerialFunction } from '../../lib/protocols/serial-function.js';
-import { CdcRequest, encodeLineCoding, serialFunctionDescription, type LineCoding } from '../../lib/protocols/cdc-acm.js';
+import { CdcRequest, encodeLineCoding, serialInterfaceDeclaration, type LineCoding } from '../../lib/protocols/cdc-acm.js';
 import { classSetup, closeAll, openEmulated } from './helpers.js';
 import { rejectsWithCode } from '../wait.js';
 
@@ -14,7 +14,7 @@ const test = suite('serial function: line state');
 test.after.each(closeAll);
 
 test('GET_LINE_CODING answers 115200 8N1 before the host sets one', async () => {
-  const s = await openEmulated(serialFunctionDescription());
+  const s = await openEmulated(serialInterfaceDeclaration());
   const port = await openSerialFunction(s.device);
   const reply = await s.host.controlTransfer(classSetup('in', CdcRequest.GET_LINE_CODING, 7));
   assert.equal([...reply], [...encodeLineCoding({ baudRate: 115200, dataBits: 8, parity: 'none', stopBits: 1 })]);
@@ -22,7 +22,7 @@ test('GET_LINE_CODING answers 115200 8N1 before the host sets one', async () => 
 });
 
 test('SET_LINE_CODING sets lineCoding, emits linecoding, and GET_LINE_CODING answers from it', async () => {
-  const s = await openEmulated(serialFunctionDescription());
+  const s = await openEmulated(serialInterfaceDeclaration());
   const port = await openSerialFunction(s.device);
   const seen: LineCoding[] = [];
   port.on('linecoding', (lc: LineCoding) => seen.push(lc));
@@ -38,7 +38,7 @@ test('SET_LINE_CODING sets lineCoding, emits linecoding, and GET_LINE_CODING ans
 });
 
 test('a malformed line coding (its status stage is already done) is ignored and reported as handlerError', async () => {
-  const s = await openEmulated(serialFunctionDescription());
+  const s = await openEmulated(serialInterfaceDeclaration());
   const port = await openSerialFunction(s.device);
   const bad = encodeLineCoding({ baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 });
   bad[5] = 9; // no such parity
@@ -50,7 +50,7 @@ test('a malformed line coding (its status stage is already done) is ignored and 
 });
 
 test('SET_CONTROL_LINE_STATE sets DTR and RTS and emits controllines', async () => {
-  const s = await openEmulated(serialFunctionDescription());
+  const s = await openEmulated(serialInterfaceDeclaration());
   const port = await openSerialFunction(s.device);
   const seen: unknown[] = [];
   port.on('controllines', (lines) => seen.push(lines));
@@ -63,7 +63,7 @@ test('SET_CONTROL_LINE_STATE sets DTR and RTS and emits controllines', async () 
 });
 
 test('SEND_BREAK emits break with its duration', async () => {
-  const s = await openEmulated(serialFunctionDescription());
+  const s = await openEmulated(serialInterfaceDeclaration());
   const port = await openSerialFunction(s.device);
   const seen: number[] = [];
   port.on('break', (ms: number) => seen.push(ms));
@@ -74,14 +74,14 @@ test('SEND_BREAK emits break with its duration', async () => {
 });
 
 test('a class request the function does not handle is stalled', async () => {
-  const s = await openEmulated(serialFunctionDescription());
+  const s = await openEmulated(serialInterfaceDeclaration());
   const port = await openSerialFunction(s.device);
   await rejectsWithCode(s.host.controlTransfer(classSetup('in', CdcRequest.GET_ENCAPSULATED_RESPONSE, 8)), 'USBFN_ERR_STALLED');
   port.destroy();
 });
 
 test('after destroy the requests are no longer answered (stalled)', async () => {
-  const s = await openEmulated(serialFunctionDescription());
+  const s = await openEmulated(serialInterfaceDeclaration());
   const port = await openSerialFunction(s.device);
   port.destroy();
   await new Promise((resolve) => port.once('close', resolve));

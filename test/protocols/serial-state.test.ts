@@ -2,7 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openSerialFunction } from '../../lib/protocols/serial-function.js';
-import { serialFunctionDescription, vendorBulkDescriptionFor } from './serial-fixtures.js';
+import { serialInterfaceDeclaration, vendorBulkDeclarationFor } from './serial-fixtures.js';
 import { closeAll, openEmulated } from './helpers.js';
 import { rejectsWithCode } from '../wait.js';
 
@@ -10,7 +10,7 @@ const test = suite('serial function: SERIAL_STATE');
 test.after.each(closeAll);
 
 test('each setSerialState is one notification the host reads on the interrupt endpoint', async () => {
-  const s = await openEmulated(serialFunctionDescription());
+  const s = await openEmulated(serialInterfaceDeclaration());
   const port = await openSerialFunction(s.device);
   const sent = port.setSerialState({ dcd: true, dsr: true, ring: false, overrun: true });
   const note = await s.host.bulkIn(0x83, 16, { timeoutMs: 5000 });
@@ -24,7 +24,7 @@ test('each setSerialState is one notification the host reads on the interrupt en
 });
 
 test('setSerialState waits while the bus is not configured, then goes out', async () => {
-  const s = await openEmulated(serialFunctionDescription(), false);
+  const s = await openEmulated(serialInterfaceDeclaration(), false);
   const port = await openSerialFunction(s.device);
   const sent = port.setSerialState({ dcd: true });
   await s.host.enumerate();
@@ -35,10 +35,10 @@ test('setSerialState waits while the bus is not configured, then goes out', asyn
 });
 
 test('without an interrupt IN endpoint setSerialState rejects USBFN_ERR_NOT_SUPPORTED; after destroy USBFN_ERR_CLOSED', async () => {
-  const s = await openEmulated(vendorBulkDescriptionFor());
+  const s = await openEmulated(vendorBulkDeclarationFor());
   const port = await openSerialFunction(s.device);
   await rejectsWithCode(port.setSerialState({ dcd: true }), 'USBFN_ERR_NOT_SUPPORTED');
-  const s2 = await openEmulated(serialFunctionDescription());
+  const s2 = await openEmulated(serialInterfaceDeclaration());
   const port2 = await openSerialFunction(s2.device);
   port2.destroy();
   await rejectsWithCode(port2.setSerialState({ dcd: true }), 'USBFN_ERR_CLOSED');

@@ -11,7 +11,7 @@ import { DelimiterParser } from '@serialport/parser-delimiter';
 import { SlipDecoder, SlipEncoder } from '@serialport/parser-slip-encoder';
 import { PacketLengthParser } from '@serialport/parser-packet-length';
 import { openSerialFunction } from '../../lib/protocols/serial-function.js';
-import { serialFunctionDescription } from '../../lib/protocols/cdc-acm.js';
+import { serialInterfaceDeclaration } from '../../lib/protocols/cdc-acm.js';
 import { closeAll, openEmulated } from './helpers.js';
 import { waitUntil } from '../wait.js';
 
@@ -22,7 +22,7 @@ const DATA_OUT = 0x02;
 const DATA_IN = 0x81;
 
 async function serial() {
-  const s = await openEmulated(serialFunctionDescription());
+  const s = await openEmulated(serialInterfaceDeclaration());
   return { ...s, port: await openSerialFunction(s.device) };
 }
 

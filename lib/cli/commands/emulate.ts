@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { COMMON_OPTIONS, EXIT_HELP, stringOption, type Command } from '../command.js';
 import { CliError, ExitCode, usageError } from '../exit-codes.js';
 import { openTarget } from '../target.js';
-import { validateDescription, vendorBulkDescription, type FunctionDescription } from '../../protocols/function-description.js';
+import { validateDeclaration, vendorBulkDeclaration, type InterfaceDeclaration } from '../../protocols/interface-declaration.js';
 import type { UsbFnDevice } from '../../device/device.js';
 import type { SimulatedHost } from '../../driver/emulator/host.js';
 
@@ -20,7 +20,7 @@ export interface DeviceScriptContext {
 
 interface DeviceScript {
   default?: (ctx: DeviceScriptContext) => unknown;
-  description?: FunctionDescription;
+  description?: InterfaceDeclaration;
   enumerate?: boolean;
 }
 
@@ -44,7 +44,7 @@ export const emulateCommand: Command = {
 Loads an ES module and runs its default export against the emulated host:
 
   // echo.mjs
-  export const description = undefined;   // optional FunctionDescription (default: vendor bulk 0x81/0x01)
+  export const description = undefined;   // optional InterfaceDeclaration (default: vendor bulk 0x81/0x01)
   export default async function ({ device, host, log, signal }) {
     const pipe = device.openPipe();
     pipe.pipe(pipe);                                     // the device: an echo
@@ -67,8 +67,8 @@ ${EXIT_HELP}`,
     if (extra.length) throw usageError(`emulate: one script at a time (got ${ctx.positionals.length})`, 'emulate');
     const script = await loadScript(file);
     if (typeof script.default !== 'function') throw usageError(`emulate: ${file} has no default export function`, 'emulate');
-    const description = script.description ?? vendorBulkDescription();
-    validateDescription(description);
+    const description = script.description ?? vendorBulkDeclaration();
+    validateDeclaration(description);
     const target = await openTarget({ ...ctx, values: { emulate: true, speed: stringOption(ctx.values, 'speed') } }, 'emulate', description);
     try {
       if (script.enumerate !== false) await target.configured();

@@ -5,14 +5,16 @@
  * `usbfn windows-config` / `--emulate` CLI paths all derive their bytes from one of these, so
  * the three cannot drift apart.
  *
- * Who calls it: lib/protocols/serial-layout.ts (the CDC-ACM layouts), lib/cli. Pure data and
- * byte building: no I/O, no native code.
+ * Who calls it: lib/protocols/cdc-acm.ts (the CDC-ACM layouts), lib/cli. Pure data and byte
+ * building: no I/O, no native code. It adds to the driver-level function description what a
+ * host OS needs declared: the registry name and GUID, and class descriptors placed before the
+ * endpoints.
  */
 import { ErrorCodes, UsbFnError } from '../errors.js';
 import type { EmulatorOptions, EmulatedEndpointConfig } from '../driver/emulator/options.js';
 
 /** One data endpoint (EP0 is implicit). */
-export interface EndpointDescription {
+export interface EndpointDeclaration {
   /** bEndpointAddress: bit 7 = IN (device to host), bits 0–3 = number 1..15. */
   address: number;
   type: 'bulk' | 'interrupt';
@@ -23,29 +25,33 @@ export interface EndpointDescription {
 }
 
 /** One interface of a USB function, with everything a backend needs to declare it. */
-export interface FunctionDescription {
+export interface InterfaceDeclaration {
   /** Registry key name under USBFN\Interfaces, and the class info's InterfaceName (≤ 40 units). */
   name: string;
   /** The device interface GUID a user-mode service opens, '{…}' form (38 characters). */
   interfaceGuid: string;
   /** bInterfaceClass, bInterfaceSubClass, bInterfaceProtocol. */
   interfaceClass: [number, number, number];
-  /** Descriptors that follow the interface descriptor, before the endpoints (each complete with its bLength). */
+  /**
+   * Descriptors that follow the interface descriptor, before the endpoints (each complete with
+   * its bLength): where CDC functional descriptors belong, and where a host's usbcore files them
+   * as the interface's own extra bytes (cdc_acm reads them there).
+   */
   classDescriptors: Uint8Array[];
-  endpoints: EndpointDescription[];
+  endpoints: EndpointDeclaration[];
   /** What each host's stock driver needs from this layout, and what is proven: printed by the CLI. */
   notes?: string[];
 }
 
 /** The speeds with their own descriptor sets. */
-export type DescriptionSpeed = 'full' | 'high' | 'super';
+export type DeclarationSpeed = 'full' | 'high' | 'super';
 
 const GUID_RE = /^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$/;
 
-const invalid = (message: string) => new UsbFnError(ErrorCodes.INVALID_ARG, message, { operation: 'FunctionDescription' });
+const invalid = (message: string) => new UsbFnError(ErrorCodes.INVALID_ARG, message, { operation: 'InterfaceDeclaration' });
 
 /** Throws USBFN_ERR_INVALID_ARG when the description cannot be declared to any backend. */
-export function validateDescription(d: FunctionDescription): void {
+export function validateDeclaration(d: InterfaceDeclaration): void {
   if (!/^[A-Za-z0-9_.-]{1,40}$/.test(d.name)) throw invalid(`name must be 1..40 letters, digits, '_', '.' or '-' (a registry key name), got ${JSON.stringify(d.name)}`);
   if (!GUID_RE.test(d.interfaceGuid)) throw invalid(`interfaceGuid must look like {12345678-1234-1234-1234-123456789ABC}, got ${JSON.stringify(d.interfaceGuid)}`);
   if (d.interfaceClass.some((v) => !Number.isInteger(v) || v < 0 || v > 255)) throw invalid('interfaceClass holds three bytes');
@@ -62,13 +68,13 @@ export function validateDescription(d: FunctionDescription): void {
 }
 
 /** USB_INTERFACE_DESCRIPTOR (9 bytes). bInterfaceNumber and iInterface are filled in by the function stack on Windows. */
-export function interfaceDescriptor(d: FunctionDescription, interfaceNumber = 0): Uint8Array {
+export function interfaceDescriptor(d: InterfaceDeclaration, interfaceNumber = 0): Uint8Array {
   const [cls, sub, proto] = d.interfaceClass;
   return Uint8Array.of(9, 0x04, interfaceNumber, 0, d.endpoints.length, cls, sub, proto, 0);
 }
 
 /** USB_ENDPOINT_DESCRIPTOR (7 bytes) at `speed`. */
-export function endpointDescriptor(e: EndpointDescription, speed: DescriptionSpeed): Uint8Array {
+export function endpointDescriptor(e: EndpointDeclaration, speed: DeclarationSpeed): Uint8Array {
   const mps = e.maxPacketSize[speed];
   return Uint8Array.of(7, 0x05, e.address, e.type === 'bulk' ? 2 : 3, mps & 0xff, mps >> 8, e.type === 'bulk' ? 0 : e.interval);
 }
@@ -78,8 +84,8 @@ export function endpointDescriptor(e: EndpointDescription, speed: DescriptionSpe
  * endpoints. This is the registry's InterfaceDescriptor value (high speed) and what FunctionFS
  * and GET_INTERFACE_DESCRIPTOR_SET carry.
  */
-export function descriptorSet(d: FunctionDescription, speed: DescriptionSpeed = 'high'): Uint8Array {
-  validateDescription(d);
+export function descriptorSet(d: InterfaceDeclaration, speed: DeclarationSpeed = 'high'): Uint8Array {
+  validateDeclaration(d);
   const parts = [interfaceDescriptor(d), ...d.classDescriptors, ...d.endpoints.map((e) => endpointDescriptor(e, speed))];
   return Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
 }
@@ -89,8 +95,8 @@ export function descriptorSet(d: FunctionDescription, speed: DescriptionSpeed = 
  * The emulator appends class descriptors after the endpoints (its own placement; hosts in this
  * process do not parse them).
  */
-export function emulatorOptionsFor(d: FunctionDescription): EmulatorOptions {
-  validateDescription(d);
+export function emulatorOptionsFor(d: InterfaceDeclaration): EmulatorOptions {
+  validateDeclaration(d);
   const endpoints: EmulatedEndpointConfig[] = d.endpoints.map((e) => ({
     address: e.address,
     type: e.type,
@@ -107,8 +113,8 @@ export function emulatorOptionsFor(d: FunctionDescription): EmulatorOptions {
 }
 
 /** A bulk IN + bulk OUT vendor interface (class 0xFF): the message channel's and `loopback`'s layout. */
-export function vendorBulkDescription(name = 'usbfn_bulk', interfaceGuid = '{8A5D1D72-5E6B-4B1C-9E1F-3C0D2B7A6E15}'): FunctionDescription {
-  const bulk = (address: number): EndpointDescription => ({ address, type: 'bulk', maxPacketSize: { full: 64, high: 512, super: 1024 }, interval: 0 });
+export function vendorBulkDeclaration(name = 'usbfn_bulk', interfaceGuid = '{8A5D1D72-5E6B-4B1C-9E1F-3C0D2B7A6E15}'): InterfaceDeclaration {
+  const bulk = (address: number): EndpointDeclaration => ({ address, type: 'bulk', maxPacketSize: { full: 64, high: 512, super: 1024 }, interval: 0 });
   return {
     name,
     interfaceGuid,
