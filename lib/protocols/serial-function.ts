@@ -69,6 +69,8 @@ export class SerialFunction extends Duplex {
     });
     data.on('end', () => this.push(null));
     data.on('error', (err: Error) => this.destroy(err));
+    // The device closes its pipes on close(): the port goes with them, so nobody waits on it.
+    data.once('close', () => this.destroy());
     data.pause();
   }
 
