@@ -37,11 +37,15 @@ export const DEVICE_OPTIONS = {
   emulate: { type: 'boolean' },
   speed: { type: 'string' },
   guid: { type: 'string' },
+  ffs: { type: 'string' },
+  gadget: { type: 'boolean' },
 } as const;
 
 export const DEVICE_HELP = `  --emulate        run against the in-process emulated host (no hardware needed)
   --speed S        emulated link speed: full, high (default) or super
-  --guid {GUID}    Windows: the InterfaceGUID of the GenericUSBFn interface to open`;
+  --guid {GUID}    Windows: the InterfaceGUID of the GenericUSBFn interface to open
+  --ffs DIR        Linux: an existing FunctionFS mount to open (FunctionFS backend)
+  --gadget         Linux: let usbfn create and bind a configfs gadget itself (root)`;
 
 export const EXIT_HELP = `Exit codes: 0 ok, 1 failure, 2 usage error, 3 unavailable here (backend or platform),
 4 device not found, 5 data mismatch, 130 interrupted.`;

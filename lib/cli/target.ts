@@ -9,7 +9,7 @@ import { GenericUsbFnDriver } from '../driver/genericusbfn/generic-driver.js';
 import { EmulatedGenericUsbFn } from '../driver/emulator/emulated-device.js';
 import type { SimulatedHost } from '../driver/emulator/host.js';
 import type { BusSpeed } from '../driver/driver.js';
-import { emulatorOptionsFor, type InterfaceDeclaration } from '../protocols/interface-declaration.js';
+import { emulatorOptionsFor, toFunctionDescription, type InterfaceDeclaration } from '../protocols/interface-declaration.js';
 import { CliError, ExitCode, usageError } from './exit-codes.js';
 import { stringOption, type CommandContext } from './command.js';
 
@@ -34,15 +34,29 @@ export async function openTarget(ctx: CommandContext, command: string, descripti
     const device = await UsbFnDevice.open({ interfaceGuid: stringOption(ctx.values, 'guid') ?? description.interfaceGuid, signal: ctx.io.signal });
     return { device, host: null, emulated: false, configured: () => waitConfigured(device, ctx.io.signal), close: () => device.close() };
   }
-  if (ctx.io.platform === 'linux') {
+  if (ctx.io.platform === 'linux') return openFunctionFs(ctx, command, description);
+  throw new CliError(ExitCode.UNAVAILABLE, `${command}: usbfn has no device backend for ${ctx.io.platform}`, 'add --emulate to run against the emulated host', 'USBFN_ERR_PLATFORM');
+}
+
+/**
+ * Linux: the FunctionFS backend, on an existing mount (--ffs DIR) or a gadget usbfn creates
+ * (--gadget). Without either, a coded refusal saying what to give. The target shape is the
+ * FunctionFS backend's (`UsbFnDevice.open({ functionfs })`); a build without that backend
+ * refuses it in the platform opener with USBFN_ERR_PLATFORM.
+ */
+async function openFunctionFs(ctx: CommandContext, command: string, description: InterfaceDeclaration): Promise<Target> {
+  const mountPoint = stringOption(ctx.values, 'ffs');
+  if (mountPoint === undefined && !ctx.values.gadget) {
     throw new CliError(
       ExitCode.UNAVAILABLE,
-      `${command}: opening a USB device on Linux needs the FunctionFS backend, which this build does not include yet`,
-      'run `usbfn list` to see UDCs, gadgets and FunctionFS mounts; add --emulate to try the command against the emulated host',
+      `${command}: on Linux, say which FunctionFS instance to use`,
+      'give --ffs <mount point> (see `usbfn list`), or --gadget as root to let usbfn create one; or add --emulate to try the command against the emulated host',
       'USBFN_ERR_PLATFORM',
     );
   }
-  throw new CliError(ExitCode.UNAVAILABLE, `${command}: usbfn has no device backend for ${ctx.io.platform}`, 'add --emulate to run against the emulated host', 'USBFN_ERR_PLATFORM');
+  const functionfs = { mountPoint, function: toFunctionDescription(description) };
+  const device = await UsbFnDevice.open({ ...({ functionfs } as object), signal: ctx.io.signal });
+  return { device, host: null, emulated: false, configured: () => waitConfigured(device, ctx.io.signal), close: () => device.close() };
 }
 
 async function openEmulated(description: InterfaceDeclaration, speed: BusSpeed, signal: AbortSignal): Promise<Target> {

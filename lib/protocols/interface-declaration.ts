@@ -112,6 +112,17 @@ export function emulatorOptionsFor(d: InterfaceDeclaration): EmulatorOptions {
   };
 }
 
+/**
+ * The driver-level function description the FunctionFS backend takes (`functionfs.function`):
+ * class, endpoints, and the class descriptors as its extra bytes. Note: that backend appends
+ * extra bytes after the endpoints, where cdc_acm does not look (see cdc-acm.ts): until it places
+ * them after the interface descriptor, the 'functionfs' serial layout will not bind there.
+ */
+export function toFunctionDescription(d: InterfaceDeclaration): Record<string, unknown> {
+  const { interfaceClass, endpoints, extraDescriptors } = emulatorOptionsFor(d);
+  return { interfaceClass, endpoints, extraDescriptors };
+}
+
 /** A bulk IN + bulk OUT vendor interface (class 0xFF): the message channel's and `loopback`'s layout. */
 export function vendorBulkDeclaration(name = 'usbfn_bulk', interfaceGuid = '{8A5D1D72-5E6B-4B1C-9E1F-3C0D2B7A6E15}'): InterfaceDeclaration {
   const bulk = (address: number): EndpointDeclaration => ({ address, type: 'bulk', maxPacketSize: { full: 64, high: 512, super: 1024 }, interval: 0 });

@@ -25,7 +25,7 @@ test('text output names the interface, its GUID and every pipe', async () => {
 test('without --emulate on Linux: exit 3, USBFN_ERR_PLATFORM, and the next step', async () => {
   const r = await runInProcess(['info']);
   assert.is(r.code, 3);
-  assert.match(r.stderr, /needs the FunctionFS backend/);
+  assert.match(r.stderr, /say which FunctionFS instance to use/);
   assert.match(r.stderr, /next: .*--emulate/);
   assert.is((jsonOf(await runInProcess(['info', '--json'])).error as { code: string }).code, 'USBFN_ERR_PLATFORM');
 });
