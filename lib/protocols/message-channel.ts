@@ -50,11 +50,15 @@ export class MessageChannel extends EventEmitter {
   private handler: RequestHandler | null = null;
   private running = 0;
   private closedWith: Error | null = null;
+  /** True while the rest of an oversized host transfer is still arriving (dropped). */
+  private discarding = false;
 
   /** @internal */
   constructor(
     private readonly pipe: BulkPipe,
     private readonly options: Required<Omit<MessageChannelOptions, 'out' | 'in'>>,
+    /** The pipe's read size: a read that fills it is a transfer longer than any valid message. */
+    private readonly readSize: number,
   ) {
     super();
     this.pending = new PendingRequests(options.maxPending);
@@ -134,6 +138,7 @@ export class MessageChannel extends EventEmitter {
   }
 
   private onTransfer(chunk: Buffer): void {
+    if (this.dropOversized(chunk)) return;
     if (chunk.length === 0) return; // a stray ZLP carries no message
     let frame: Frame;
     try {
@@ -148,6 +153,26 @@ export class MessageChannel extends EventEmitter {
       this.settle(frame.id, { error: new UsbFnError(ErrorCodes.REMOTE, `request ${frame.id} failed at the far end: ${frame.payload.toString('utf8')}`, { operation: 'request' }) });
     } else if (frame.kind === FrameKind.MESSAGE) this.emit('message', frame.payload);
     else void this.answer(frame);
+  }
+
+  /**
+   * A read that filled the whole buffer belongs to a host transfer longer than maxMessageSize:
+   * it and the rest of that transfer (up to its short packet or ZLP) are dropped, never
+   * delivered as a truncated message.
+   */
+  private dropOversized(chunk: Buffer): boolean {
+    if (chunk.length === this.readSize) {
+      if (!this.discarding) {
+        const err = new UsbFnError(ErrorCodes.MALFORMED, `a host transfer exceeds maxMessageSize ${this.options.maxMessageSize}: dropped`);
+        debug(err.message);
+        this.emit('malformed', err);
+      }
+      this.discarding = true;
+      return true;
+    }
+    if (!this.discarding) return false;
+    this.discarding = false; // the short read that ends the oversized transfer
+    return true;
   }
 
   private settle(id: number, result: { payload: Buffer } | { error: Error }): void {
@@ -202,5 +227,5 @@ export function openMessageChannel(device: UsbFnDevice, options: MessageChannelO
   // Longer than the largest frame, so every message ends with a short packet or ZLP inside one read.
   const readSize = Math.ceil((resolved.maxMessageSize + FRAME_HEADER_SIZE + 1) / 1024) * 1024;
   const pipe = device.openPipe({ out: options.out, in: options.in, packetMode: true, readSize, onBusLoss: 'destroy' });
-  return new MessageChannel(pipe, resolved);
+  return new MessageChannel(pipe, resolved, readSize);
 }

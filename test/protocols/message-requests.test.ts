@@ -10,7 +10,7 @@ import { FrameKind } from '../../lib/protocols/message-frame.js';
 import { vendorBulkDeclaration } from '../../lib/protocols/interface-declaration.js';
 import { closeAll, openEmulated } from './helpers.js';
 import { hostAnswer, hostReceive, hostSend } from './message-peer.js';
-import { rejectsWithCode } from '../wait.js';
+import { rejectsWithCode, waitUntil } from '../wait.js';
 
 const test = suite('message channel: requests');
 test.after.each(closeAll);
@@ -89,6 +89,23 @@ test('a payload larger than maxMessageSize is refused with USBFN_ERR_INVALID_ARG
   await hostSend(s.host, FrameKind.REQUEST, 1, Buffer.alloc(1016, 5));
   const f = await hostReceive(s.host);
   assert.is(f.payload.length, 1016);
+  await ch.close();
+});
+
+test('a host transfer longer than maxMessageSize is dropped whole (reported), never delivered truncated', async () => {
+  const s = await openEmulated(vendorBulkDeclaration());
+  const ch = openMessageChannel(s.device, { maxMessageSize: 1000 });
+  const messages: string[] = [];
+  const malformed: Array<{ code?: string }> = [];
+  ch.on('message', (p: Buffer) => messages.push(p.toString()));
+  ch.on('malformed', (e) => malformed.push(e));
+  await hostSend(s.host, FrameKind.MESSAGE, 0, Buffer.alloc(5000, 0x41)); // 5 KiB: several reads
+  await hostSend(s.host, FrameKind.MESSAGE, 0, 'next');
+  await hostSend(s.host, FrameKind.MESSAGE, 0, Buffer.alloc(1016, 0x42)); // exactly the read size, then a ZLP
+  await hostSend(s.host, FrameKind.MESSAGE, 0, 'last');
+  await waitUntil(() => messages.length === 2, 'the two valid messages');
+  assert.equal(messages, ['next', 'last']);
+  assert.equal(malformed.map((e) => e.code), ['USBFN_ERR_MALFORMED', 'USBFN_ERR_MALFORMED']);
   await ch.close();
 });
 
