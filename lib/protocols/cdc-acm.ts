@@ -167,6 +167,7 @@ export function serialInterfaceDeclaration(options: SerialDeclarationOptions = {
       ? [
           'Linux cdc_acm: single interface, 3 endpoints, no union: the "castrated device" path (needs a non-empty extra descriptor: the OTG one). Derived from kernel sources; VM proof pending.',
           'FunctionFS (Linux 6.1) rejects CDC class-specific 0x24 descriptors with EINVAL, hence none here.',
+          'With no ACM descriptor, hosts whose cdc_acm checks USB_CDC_CAP_BRK before SEND_BREAK (a later kernel patch) never send a break; Linux 6.1 sends it.',
         ]
       : [
           'Windows usbser.sys: binds by compatible ID USB\\Class_02&SubClass_02&Prot_01; a single-interface ACM function is unproven (a custom INF naming usbser.sys is the fallback).',
