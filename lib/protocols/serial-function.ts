@@ -13,7 +13,7 @@
  * or detach pauses it and the next 'configured' resumes it (the pipe's defaults). destroy()
  * (or the device's close) releases the pipes and unregisters the EP0 handlers.
  */
-import { Duplex } from 'readable-stream';
+import { Duplex } from '../stream/portable-stream.js';
 import createDebug from 'debug';
 import type { UsbFnDevice } from '../device/device.js';
 import type { BulkPipe, BulkWriter } from '../stream/bulk-pipe.js';

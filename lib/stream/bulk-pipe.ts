@@ -25,8 +25,7 @@
  *   afterwards `stats.readsPending`, `writesPending` and `poolInUse` are 0.
  * Events beyond the stream ones: 'stall' (StallEvent).
  */
-import * as portable from 'readable-stream';
-import type * as node from 'node:stream';
+import { Duplex, Readable, Writable } from './portable-stream.js';
 import { resolvePipeOptions, type BulkPipeOptions } from './bulk-pipe-options.js';
 import type { PipeDirection } from './bulk-pipe-endpoint.js';
 import { PipeCore, type PipeStats } from './bulk-pipe-core.js';
@@ -37,14 +36,6 @@ export type { BulkPipeOptions } from './bulk-pipe-options.js';
 export type { PacketChunk, PipeStats } from './bulk-pipe-core.js';
 export type { StallEvent, PipeDirection } from './bulk-pipe-endpoint.js';
 export { BULK_PIPE_DEFAULTS } from './bulk-pipe-options.js';
-
-// The streams are readable-stream 4 (Node's own stream code, one version whatever Node runs),
-// typed as node:stream's classes: readable-stream 4 has the same API, and this way the shipped
-// .d.ts needs no @types/readable-stream and the pipes type-check wherever node:stream's do.
-const Duplex = portable.Duplex as unknown as typeof node.Duplex;
-const Readable = portable.Readable as unknown as typeof node.Readable;
-const Writable = portable.Writable as unknown as typeof node.Writable;
-type Writable = node.Writable;
 
 /** Per-transfer options of writeTransfer(). */
 export interface WriteTransferOptions {
