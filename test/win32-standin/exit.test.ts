@@ -36,4 +36,15 @@ test('worker.terminate() of a worker with a device open completes', () => {
   assert.is(r.stdout.trim().split('\n').pop(), 'terminated');
 });
 
+test('a process ending by itself while a notification is being delivered exits 0, not SIGSEGV (issue 11 item 7)', () => {
+  // The koffi path of benchmarks/koffi-vs-direct.ts, with the stand-in's notifier thread kept busy
+  // during teardown (1 s at most: the child's exit cuts it short). Unpinned, the stand-in was
+  // unloaded by koffi under that thread every time.
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(STANDIN_DIR, 'fixtures/exit-during-notification.ts'), '1000000'],
+    { encoding: 'utf8', timeout: HANG_BOUND_MS });
+  assert.is(r.signal, null, `the child died with ${r.signal}: ${r.stderr}`);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout.trim(), 'done 256');
+});
+
 test.run();
