@@ -36,6 +36,14 @@ test('worker.terminate() of a worker with a device open completes', () => {
   assert.is(r.stdout.trim().split('\n').pop(), 'terminated');
 });
 
+test('watcher.close() then process.exit() while a notification is being delivered exits', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(STANDIN_DIR, 'fixtures/watch-close-exit.ts')],
+    { encoding: 'utf8', timeout: HANG_BOUND_MS });
+  assert.is(r.signal, null, `the child deadlocked and was killed: ${r.stdout} ${r.stderr}`);
+  assert.is(r.stdout.trim(), 'delivering');
+  assert.is(r.status, 0, r.stderr);
+});
+
 test('a process ending by itself while a notification is being delivered exits 0, not SIGSEGV (issue 11 item 7)', () => {
   // The koffi path of benchmarks/koffi-vs-direct.ts, with the stand-in's notifier thread kept busy
   // during teardown (1 s at most: the child's exit cuts it short). Unpinned, the stand-in was

@@ -47,6 +47,8 @@ export interface Kernel32 {
   GetQueuedCompletionStatusEx: KoffiFunc<(port: bigint, entries: bigint, count: number, removed: bigint, milliseconds: number, alertable: number) => number>;
   PostQueuedCompletionStatus: KoffiFunc<(port: bigint, bytes: number, key: number, overlapped: Pointer) => number>;
   GetOverlappedResult: KoffiFunc<(handle: bigint, overlapped: bigint, bytes: bigint, wait: number) => number>;
+  CreateThread: KoffiFunc<(security: null, stackSize: number, start: bigint, parameter: bigint, flags: number, threadId: null) => Pointer>;
+  GetExitCodeThread: KoffiFunc<(thread: bigint, exitCode: number[]) => number>;
   /** The thread's last error. On Windows koffi saves and restores it around each call, so it is
    * the value the previous koffi call on this thread left, whatever Node did in between. */
   GetLastError: KoffiFunc<() => number>;
@@ -57,6 +59,8 @@ export interface Cfgmgr32 {
   CM_Get_Device_Interface_ListW: KoffiFunc<(guid: Uint8Array, deviceId: null, buffer: Uint8Array, lengthChars: number, flags: number) => number>;
   CM_Register_Notification: KoffiFunc<(filter: Uint8Array, context: null, callback: bigint, handle: Pointer[]) => number>;
   CM_Unregister_Notification: KoffiFunc<(handle: bigint) => number>;
+  /** CM_Unregister_Notification's address: a DWORD WINAPI (PVOID) function, a thread's start routine. */
+  unregisterAddress: bigint;
 }
 
 /**
@@ -94,6 +98,8 @@ export function kernel32(): Kernel32 {
     GetQueuedCompletionStatusEx: lib.func('int __stdcall GetQueuedCompletionStatusEx(void *CompletionPort, void *lpCompletionPortEntries, uint32_t ulCount, void *ulNumEntriesRemoved, uint32_t dwMilliseconds, int fAlertable)'),
     PostQueuedCompletionStatus: lib.func('int __stdcall PostQueuedCompletionStatus(void *CompletionPort, uint32_t dwNumberOfBytesTransferred, uintptr_t dwCompletionKey, void *lpOverlapped)'),
     GetOverlappedResult: lib.func('int __stdcall GetOverlappedResult(void *hFile, void *lpOverlapped, void *lpNumberOfBytesTransferred, int bWait)'),
+    CreateThread: lib.func('void * __stdcall CreateThread(void *lpThreadAttributes, size_t dwStackSize, void *lpStartAddress, void *lpParameter, uint32_t dwCreationFlags, void *lpThreadId)'),
+    GetExitCodeThread: lib.func('int __stdcall GetExitCodeThread(void *hThread, _Out_ uint32_t *lpExitCode)'),
     GetLastError: lib.func('uint32_t __stdcall GetLastError()'),
   } as Kernel32;
   return kernel32Api;
@@ -120,6 +126,7 @@ export function cfgmgr32(): Cfgmgr32 {
     CM_Get_Device_Interface_ListW: lib.func('uint32_t __stdcall CM_Get_Device_Interface_ListW(void *InterfaceClassGuid, const char16_t *pDeviceID, void *Buffer, uint32_t BufferLen, uint32_t ulFlags)'),
     CM_Register_Notification: lib.func('__stdcall', 'CM_Register_Notification', 'uint32_t', ['void *', 'void *', koffi.pointer(CM_NOTIFY_CALLBACK), koffi.out(koffi.pointer('void *'))]),
     CM_Unregister_Notification: lib.func('uint32_t __stdcall CM_Unregister_Notification(void *NotifyContext)'),
+    unregisterAddress: BigInt(lib.symbol('CM_Unregister_Notification') as bigint),
   } as Cfgmgr32;
   return cfgmgr32Api;
 }
