@@ -23,18 +23,24 @@
  *   FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: one path for every outcome, settled once, by the
  *   harvester, and the slot stays taken until then). An error: nothing was queued or written, so
  *   it settles at once (RtlNtStatusToDosError) and the slot is reused.
+ * - Query-remove (a driver update, a disable): an open handle vetoes it, so the handle is
+ *   registered with CM_NOTIFY_FILTER_TYPE_DEVICEHANDLE; on DEVICEQUERYREMOVE (or REMOVEPENDING /
+ *   REMOVECOMPLETE) pending requests are cancelled and the handle closed inside the callback, as
+ *   Microsoft asks, and the device closes itself: what was pending, and every later request,
+ *   fails with ERROR_DEVICE_NOT_CONNECTED (USBFN_ERR_DISCONNECTED above). It is not reopened
+ *   after DEVICEQUERYREMOVEFAILED: the interface's arrival (watchDeviceInterfaces) says when to.
  * - Byte counts are passed on unclamped (the caller clamps, IoctlDevice's contract) and never used
  *   here to read anything.
  */
-import koffi from 'koffi';
 import createDebug from 'debug';
 import { ErrorCodes, UsbFnError } from '../../errors.js';
 import {
-  ERROR_FILE_NOT_FOUND, ERROR_GEN_FAILURE, ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_IO_PENDING,
-  ERROR_OPERATION_ABORTED,
+  ERROR_DEVICE_NOT_CONNECTED, ERROR_FILE_NOT_FOUND, ERROR_GEN_FAILURE, ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER,
+  ERROR_IO_PENDING, ERROR_OPERATION_ABORTED,
 } from '../../../native-defs/win32-errors.js';
 import {
-  FILE_FLAG_OVERLAPPED, FILE_SHARE_READ, FILE_SHARE_WRITE, GENERIC_READ, GENERIC_WRITE, NT_SEVERITY_ERROR, OPEN_EXISTING,
+  FILE_FLAG_OVERLAPPED, FILE_SHARE_READ, FILE_SHARE_WRITE, GENERIC_READ, GENERIC_WRITE, NT_SEVERITY_ERROR, NT_SEVERITY_WARNING,
+  OPEN_EXISTING,
   STATUS_SUCCESS, ntStatusSeverity,
 } from '../../../native-defs/win32-api.js';
 import { ioctlName } from '../../../native-defs/ioctl.js';
@@ -42,6 +48,7 @@ import { IoctlError, type IoctlDevice } from './ioctl-device.js';
 import { CompletionPort, type CompletionSink } from './win32-completion.js';
 import { isInvalidHandle, kernel32, ntdll, type Kernel32, type Ntdll } from './win32-ffi.js';
 import { OverlappedPool } from './win32-overlapped.js';
+import { watchHandleRemoval, type CmNotification } from './win32-notification.js';
 
 const debug = createDebug('usbfn:win32');
 const ERROR_PATH_NOT_FOUND = 3;
@@ -82,22 +89,18 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
   private readonly pending: (Pending | undefined)[] = [];
   private readonly port: CompletionPort;
   private readonly key: number;
-  private readonly bytesCell: bigint; // GetOverlappedResult's out parameter, in native memory
   private readonly nt: Ntdll = ntdll();
+  private readonly removal: CmNotification | null;
+  private handleOpen = true;
+  private removed = false;
   private closing = false;
   private closed: Promise<void> | null = null;
   private onIdle: (() => void) | null = null;
 
   private constructor(private readonly k32: Kernel32, private readonly handle: bigint, readonly path: string) {
-    // Allocated first: if associating fails there is nothing registered with the port to undo.
-    this.bytesCell = koffi.alloc('uint32_t', 1) as bigint;
-    try {
-      this.port = CompletionPort.acquire();
-      this.key = this.port.associate(handle, this);
-    } catch (err) {
-      koffi.free(this.bytesCell);
-      throw err;
-    }
+    this.port = CompletionPort.acquire();
+    this.key = this.port.associate(handle, this);
+    this.removal = watchHandleRemoval(handle, path, () => this.onRemoval());
     debug('opened %s', path);
   }
 
@@ -108,7 +111,7 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
 
   /** See IoctlDevice.ioctl: overlapped DeviceIoControl, settled when its completion is harvested. */
   ioctl(code: number, input: Uint8Array | null, output: Uint8Array | null, signal?: AbortSignal): Promise<number> {
-    if (this.closing) return Promise.reject(new IoctlError(ERROR_INVALID_HANDLE));
+    if (this.closing) return Promise.reject(new IoctlError(this.removed ? ERROR_DEVICE_NOT_CONNECTED : ERROR_INVALID_HANDLE));
     if (signal?.aborted) return Promise.reject(new IoctlError(ERROR_OPERATION_ABORTED));
     // Checked before anything is issued: failing to listen to a bad signal after DeviceIoControl
     // would settle the promise while the kernel still owns the buffers.
@@ -131,12 +134,33 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
       debug('%s: completion for an OVERLAPPED not in flight (0x%s) ignored', this.path, overlapped.toString(16));
       return;
     }
+    // Written by the dequeue, so readable now. Success and information succeed; a warning or an
+    // error fails with its Win32 error, as GetOverlappedResult reports them (which would need the
+    // handle, closed already after a query-remove).
     const status = this.pool.status(slot);
     const bytes = this.pool.bytes(slot);
-    if (status === STATUS_SUCCESS) return this.settle(slot, 0, bytes);
-    // Internal is an NTSTATUS; GetOverlappedResult is the documented way to its Win32 error.
-    const ok = this.k32.GetOverlappedResult(this.handle, this.pool.address(slot), this.bytesCell, 0);
-    this.settle(slot, ok ? 0 : this.k32.GetLastError(), bytes);
+    if (status === STATUS_SUCCESS || ntStatusSeverity(status) < NT_SEVERITY_WARNING) return this.settle(slot, 0, bytes);
+    this.settle(slot, this.nt.RtlNtStatusToDosError(status), bytes);
+  }
+
+  /**
+   * cfgmgr32 is removing the device (called on the JS thread while its thread waits): cancel,
+   * close the handle now so it does not veto, and close the device.
+   */
+  private onRemoval(): void {
+    if (!this.handleOpen) return;
+    debug('%s: the device is being removed: closing its handle', this.path);
+    this.removed = true;
+    this.closing = true;
+    if (this.pool.size > 0 && !this.k32.CancelIoEx(this.handle, null)) debug('%s: CancelIoEx(all): %d', this.path, this.k32.GetLastError());
+    this.closeHandle();
+    void this.close();
+  }
+
+  private closeHandle(): void {
+    if (!this.handleOpen) return;
+    this.handleOpen = false;
+    this.k32.CloseHandle(this.handle);
   }
 
   private issue(code: number, request: Pending, signal: AbortSignal | undefined): void {
@@ -178,21 +202,24 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
     this.pending[slot] = undefined;
     this.pool.release(slot);
     if (request.onAbort) request.signal!.removeEventListener('abort', request.onAbort);
+    if (errno === ERROR_IO_PENDING) errno = ERROR_GEN_FAILURE;
+    if (errno === ERROR_OPERATION_ABORTED && this.removed) errno = ERROR_DEVICE_NOT_CONNECTED; // cancelled by the removal
     if (errno === 0) request.resolve(bytes);
-    else request.reject(new IoctlError(errno === ERROR_IO_PENDING ? ERROR_GEN_FAILURE : errno, bytes, message));
+    else request.reject(new IoctlError(errno, bytes, message));
     if (this.pool.size === 0 && this.onIdle) this.onIdle();
   }
 
   private async shutdown(): Promise<void> {
     this.closing = true;
+    const unregistered = this.removal?.close();
     if (this.pool.size > 0) {
       const idle = new Promise<void>((resolve) => (this.onIdle = resolve));
-      if (!this.k32.CancelIoEx(this.handle, null)) debug('%s: CancelIoEx(all): %d', this.path, this.k32.GetLastError());
+      if (this.handleOpen && !this.k32.CancelIoEx(this.handle, null)) debug('%s: CancelIoEx(all): %d', this.path, this.k32.GetLastError());
       await idle;
     }
-    this.k32.CloseHandle(this.handle);
+    this.closeHandle();
     this.pool.free();
-    koffi.free(this.bytesCell);
+    await unregistered;
     debug('closed %s', this.path);
     await this.port.release(this.key);
   }

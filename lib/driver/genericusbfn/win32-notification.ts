@@ -16,8 +16,11 @@
  */
 import koffi from 'koffi';
 import createDebug from 'debug';
-import { CR_SUCCESS, STILL_ACTIVE } from '../../../native-defs/win32-api.js';
-import { CM_NOTIFY_CALLBACK, cfgmgr32, kernel32, type Pointer } from './win32-ffi.js';
+import {
+  CM_NOTIFY_ACTION_DEVICEQUERYREMOVE, CM_NOTIFY_ACTION_DEVICEREMOVECOMPLETE, CM_NOTIFY_ACTION_DEVICEREMOVEPENDING,
+  CM_NOTIFY_FILTER_HANDLE_OFFSET, CM_NOTIFY_FILTER_SIZE, CM_NOTIFY_FILTER_TYPE_DEVICEHANDLE, CR_SUCCESS, STILL_ACTIVE,
+} from '../../../native-defs/win32-api.js';
+import { CM_NOTIFY_CALLBACK, POINTER_SIZE, cfgmgr32, kernel32, type Pointer } from './win32-ffi.js';
 import { configRetError } from './win32-discovery.js';
 
 const debug = createDebug('usbfn:win32');
@@ -64,5 +67,31 @@ export class CmNotification {
     k32.CloseHandle(thread);
     if (code[0] === CR_SUCCESS) koffi.unregister(this.callback);
     else debug('CM_Unregister_Notification: CONFIGRET 0x%s; the callback stays registered', code[0]!.toString(16));
+  }
+}
+
+/**
+ * Registers for the removal of the device behind `handle` (CM_NOTIFY_FILTER_TYPE_DEVICEHANDLE):
+ * `onRemoval` runs on DEVICEQUERYREMOVE, DEVICEREMOVEPENDING and DEVICEREMOVECOMPLETE, on the JS
+ * thread while cfgmgr32's waits, and must close the handle before it returns (an open handle
+ * vetoes the query-remove). The callback never vetoes. null, logged, if cfgmgr32 refuses: the
+ * device then works as before, it just cannot be removed while open.
+ */
+export function watchHandleRemoval(handle: bigint, path: string, onRemoval: () => void): CmNotification | null {
+  const filter = Buffer.alloc(CM_NOTIFY_FILTER_SIZE);
+  filter.writeUInt32LE(CM_NOTIFY_FILTER_SIZE, 0); // cbSize
+  filter.writeUInt32LE(CM_NOTIFY_FILTER_TYPE_DEVICEHANDLE, 8);
+  if (POINTER_SIZE === 8) filter.writeBigUInt64LE(handle, CM_NOTIFY_FILTER_HANDLE_OFFSET);
+  else filter.writeUInt32LE(Number(handle), CM_NOTIFY_FILTER_HANDLE_OFFSET);
+  const removing = new Set([CM_NOTIFY_ACTION_DEVICEQUERYREMOVE, CM_NOTIFY_ACTION_DEVICEREMOVEPENDING, CM_NOTIFY_ACTION_DEVICEREMOVECOMPLETE]);
+  try {
+    return new CmNotification(filter, (action) => {
+      if (removing.has(action)) onRemoval();
+      else debug('%s: device-handle notification %d', path, action);
+      return 0; // ERROR_SUCCESS: a query-remove may proceed
+    });
+  } catch (err) {
+    debug('%s: cannot register for its removal (%s): it will veto query-remove while open', path, (err as Error).message);
+    return null;
   }
 }
