@@ -12,11 +12,11 @@ import { standinSuite } from './helpers.js';
 const test = standinSuite('win32 device: exit with a device open');
 const HANG_BOUND_MS = 30_000;
 
-function runChild(mode: string) {
+function runChild(mode: string, env: NodeJS.ProcessEnv = process.env) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(STANDIN_DIR, 'fixtures/exit-with-device-open.ts'), mode],
-    { encoding: 'utf8', timeout: HANG_BOUND_MS });
+    { encoding: 'utf8', timeout: HANG_BOUND_MS, env });
   assert.is(r.signal, null, `the child hung with a device open and was killed: ${r.stderr}`);
-  assert.ok(r.stdout.startsWith('open'), `the device was opened: ${r.stdout} ${r.stderr}`);
+  assert.ok(r.stdout.split('\n').includes('open'), `the device was opened: ${r.stdout} ${r.stderr}`);
   return r;
 }
 
@@ -34,6 +34,14 @@ test('worker.terminate() of a worker with a device open completes', () => {
   const r = runChild('worker');
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout.trim().split('\n').pop(), 'terminated');
+});
+
+test('UV_THREADPOOL_SIZE=1 (the harvester would hold every pool thread): one USBFN_THREADPOOL warning; 4: none', () => {
+  const one = runChild('warnings', { ...process.env, UV_THREADPOOL_SIZE: '1' });
+  const warnings = (out: string) => out.split('\n').filter((line) => line.startsWith('warning'));
+  assert.equal(warnings(one.stdout), ['warning USBFN_THREADPOOL'], one.stderr);
+  const four = runChild('warnings', { ...process.env, UV_THREADPOOL_SIZE: '4' });
+  assert.equal(warnings(four.stdout), [], four.stderr);
 });
 
 test('watcher.close() then process.exit() while a notification is being delivered exits', () => {
