@@ -28,10 +28,10 @@ test('query-remove of an open device proceeds: pending and later requests fail D
   const h = parkingHandler();
   const before = standin!.stats();
   const { dev, id } = openFake(h);
-  const pending = dev.ioctl(TRANSFER_OUT, Uint8Array.of(1, 0, 0, 0), new Uint8Array(8));
+  const pending = ioctlErrorOf(dev.ioctl(TRANSFER_OUT, Uint8Array.of(1, 0, 0, 0), new Uint8Array(8))); // handled from now on
   await until(() => h.parked.length === 1, 'the request');
   assert.is(await standin!.queryRemove(id), 'removed');
-  assert.is((await ioctlErrorOf(pending)).errno, E.ERROR_DEVICE_NOT_CONNECTED);
+  assert.is((await pending).errno, E.ERROR_DEVICE_NOT_CONNECTED);
   assert.is((await ioctlErrorOf(dev.ioctl(TRANSFER_OUT, null, null))).errno, E.ERROR_DEVICE_NOT_CONNECTED);
   await dev.close(); // already closing by itself: the same promise
   await until(() => standin!.stats().registrations === before.registrations, 'the removal registration to go');
