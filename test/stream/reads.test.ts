@@ -161,7 +161,7 @@ forEachBackend((backend, it) => {
       await until(() => reader.stats.bytesRead === 1034, 'both parts');
       assert.equal(Buffer.concat(chunks), Buffer.concat([Buffer.alloc(1024, 1), Buffer.alloc(10, 2)]));
       await destroyed(reader);
-    }));
+    }), ['data-with-error-completion']);
 });
 
 test.run();
