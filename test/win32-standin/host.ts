@@ -71,6 +71,7 @@ interface Exports {
   standin_complete: KoffiFunc<(token: number, status: number, bytes: number) => number>;
   standin_set_completion_delay_us: KoffiFunc<(us: number) => void>;
   standin_set_completion_thread: KoffiFunc<(on: number) => void>;
+  standin_set_notifier_busy_us: KoffiFunc<(us: number) => void>;
   standin_stats: KoffiFunc<(out: Uint32Array, n: number) => void>;
   standin_add_interface: KoffiFunc<(guid: Uint8Array, link: string) => number>;
   standin_remove_interface: KoffiFunc<(id: number) => number>;
@@ -107,6 +108,7 @@ export class Standin {
       standin_complete: lib.func('int32_t standin_complete(uint32_t token, uint32_t status, uint32_t bytes)'),
       standin_set_completion_delay_us: lib.func('void standin_set_completion_delay_us(uint32_t us)'),
       standin_set_completion_thread: lib.func('void standin_set_completion_thread(int32_t on)'),
+      standin_set_notifier_busy_us: lib.func('void standin_set_notifier_busy_us(uint32_t us)'),
       standin_stats: lib.func('void standin_stats(_Out_ uint32_t *out, uint32_t n)'),
       standin_add_interface: lib.func('uint32_t standin_add_interface(void *guid, const char16_t *link)'),
       standin_remove_interface: lib.func('int32_t standin_remove_interface(uint32_t id)'),
@@ -142,6 +144,11 @@ export class Standin {
   /** Delays each asynchronous completion on the library's completion thread. */
   setCompletionDelay(microseconds: number): void {
     this.lib.standin_set_completion_delay_us(microseconds);
+  }
+
+  /** Keeps the notifier thread busy (running stand-in code) this long before each event. */
+  setNotifierBusy(microseconds: number): void {
+    this.lib.standin_set_notifier_busy_us(microseconds);
   }
 
   /**

@@ -3,11 +3,23 @@
  * CreateFileW, CreateIoCompletionPort and CloseHandle. Requests (DeviceIoControl, CancelIoEx,
  * GetOverlappedResult) are in ioctl.c, ports in port.c.
  */
+#define _GNU_SOURCE /* dladdr */
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "standin.h"
+
+/* Pinned for the life of the process, as Windows pins kernel32: the stand-in runs threads of its
+ * own (completions, notifications), and koffi dlcloses a library when its last handle is
+ * finalized, which Node does while tearing the environment down at exit. Unmapped under a thread
+ * still running here, the process died with SIGSEGV at exit (issue 11 item 7). RTLD_NOLOAD |
+ * RTLD_NODELETE takes one more reference that no dlclose can drop. */
+__attribute__((constructor)) static void pin_library(void) {
+  Dl_info self;
+  if (dladdr((void *)pin_library, &self) && self.dli_fname) dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
 
 pthread_mutex_t standin_lock = PTHREAD_MUTEX_INITIALIZER;
 uint32_t standin_counters[ST_COUNT];

@@ -7,8 +7,10 @@
  * CM_Unregister_Notification while a callback waits for that thread would deadlock. The stand-in
  * lets that happen, as Windows would, so a test proves the koffi code avoids it.
  */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "standin.h"
 
@@ -55,8 +57,29 @@ static uint8_t *event_data(const event *e, DWORD *size) {
   return d;
 }
 
+static uint32_t busy_us; /* standin_set_notifier_busy_us */
+
+/* Keeps the notifier thread running stand-in code for `us` (yielding the CPU), as a notification
+ * that takes a while to deliver does: widens the window in which the process may end under it. */
+static void stay_busy(uint32_t us) {
+  struct timespec now, end;
+  clock_gettime(CLOCK_MONOTONIC, &end);
+  end.tv_sec += us / 1000000;
+  end.tv_nsec += (long)(us % 1000000) * 1000L;
+  if (end.tv_nsec >= 1000000000L) { end.tv_sec++; end.tv_nsec -= 1000000000L; }
+  do {
+    sched_yield();
+    clock_gettime(CLOCK_MONOTONIC, &now);
+  } while (now.tv_sec < end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec < end.tv_nsec));
+}
+
+/** Test hook: the notifier thread stays busy `us` microseconds before delivering each event. */
+EXPORT void standin_set_notifier_busy_us(uint32_t us) { __atomic_store_n(&busy_us, us, __ATOMIC_RELAXED); }
+
 /* Calls each matching registration's callback without the lock, marked busy meanwhile. */
 static void deliver_event(const event *e) {
+  uint32_t us = __atomic_load_n(&busy_us, __ATOMIC_RELAXED);
+  if (us) stay_busy(us);
   DWORD size;
   uint8_t *data = event_data(e, &size);
   for (int i = 0; data && i < MAX_REGS; i++) {

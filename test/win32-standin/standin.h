@@ -109,11 +109,13 @@ typedef struct port port;
 port *standin_port_new(void);
 void standin_port_ref(port *p);
 void standin_port_unref(port *p);
-/* Queues a packet; returns 0 (and drops it) when the port's handle is already closed. */
-int standin_port_post(port *p, ULONG_PTR key, OVERLAPPED *ov, ULONG_PTR internal, DWORD bytes);
+/* Queues a packet returning `ov` to the dequeuer; for an I/O request `iosb` is its status block,
+ * written with `internal` and `bytes` when the packet is dequeued (NULL for a posted packet).
+ * Returns 0 (and drops it) when the port's handle is already closed. */
+int standin_port_post(port *p, ULONG_PTR key, OVERLAPPED *ov, OVERLAPPED *iosb, ULONG_PTR internal, DWORD bytes);
 /* The port's handle was closed: drop queued packets, wake waiters with ERROR_ABANDONED_WAIT_0. */
 void standin_port_close(port *p);
-/* True while a packet for `ov` waits in the port (its OVERLAPPED is not the caller's again yet). */
+/* True while a packet for `ov` (as value or status block) waits in the port (its OVERLAPPED is not the caller's again yet). */
 int standin_port_holds(port *p, OVERLAPPED *ov);
 
 /* ioctl.c: a handle opened with CreateFileW on a device interface. Reference-counted: its handle

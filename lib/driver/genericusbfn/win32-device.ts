@@ -1,6 +1,7 @@
 /**
  * IoctlDevice over a GenericUSBFn.sys handle through koffi: CreateFileW with
- * FILE_FLAG_OVERLAPPED, one native OVERLAPPED per request, DeviceIoControl, completions harvested
+ * FILE_FLAG_OVERLAPPED, one native OVERLAPPED per request, NtDeviceIoControlFile (what
+ * DeviceIoControl calls), completions harvested
  * from the process's completion port (win32-completion.ts), CancelIoEx for an aborted signal and
  * for close().
  *
@@ -14,11 +15,14 @@
  *   small on-heap typed array's contents off the heap for good first; afterwards its memory never
  *   moves (test/win32-standin pins this). The caller must not reuse them before the promise
  *   settles (IoctlDevice's contract); transferring or detaching their ArrayBuffer counts as reuse.
- * - Synchronous outcomes, as the I/O manager defines them: TRUE, or FALSE with a warning status
- *   in OVERLAPPED.Internal, means a completion packet is queued all the same (no
- *   FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: one path for every success, settled once, by the
- *   harvester); FALSE with ERROR_IO_PENDING is pending; FALSE with an error status means nothing
- *   was queued, so it settles at once and the slot is reused.
+ * - Synchronous outcomes, as the I/O manager defines them, decided from the NTSTATUS
+ *   NtDeviceIoControlFile returns and never from OVERLAPPED.Internal: on a handle bound to a
+ *   completion port the status block is written only when the packet is dequeued, so right after
+ *   the call it still reads STATUS_PENDING whatever happened. STATUS_PENDING, success,
+ *   information or a warning: a completion packet follows (no
+ *   FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: one path for every outcome, settled once, by the
+ *   harvester, and the slot stays taken until then). An error: nothing was queued or written, so
+ *   it settles at once (RtlNtStatusToDosError) and the slot is reused.
  * - Byte counts are passed on unclamped (the caller clamps, IoctlDevice's contract) and never used
  *   here to read anything.
  */
@@ -30,13 +34,13 @@ import {
   ERROR_OPERATION_ABORTED,
 } from '../../../native-defs/win32-errors.js';
 import {
-  FILE_FLAG_OVERLAPPED, FILE_SHARE_READ, FILE_SHARE_WRITE, GENERIC_READ, GENERIC_WRITE, NT_SEVERITY_WARNING, OPEN_EXISTING,
+  FILE_FLAG_OVERLAPPED, FILE_SHARE_READ, FILE_SHARE_WRITE, GENERIC_READ, GENERIC_WRITE, NT_SEVERITY_ERROR, OPEN_EXISTING,
   STATUS_SUCCESS, ntStatusSeverity,
 } from '../../../native-defs/win32-api.js';
 import { ioctlName } from '../../../native-defs/ioctl.js';
 import { IoctlError, type IoctlDevice } from './ioctl-device.js';
 import { CompletionPort, type CompletionSink } from './win32-completion.js';
-import { isInvalidHandle, kernel32, type Kernel32 } from './win32-ffi.js';
+import { isInvalidHandle, kernel32, ntdll, type Kernel32, type Ntdll } from './win32-ffi.js';
 import { OverlappedPool } from './win32-overlapped.js';
 
 const debug = createDebug('usbfn:win32');
@@ -79,6 +83,7 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
   private readonly port: CompletionPort;
   private readonly key: number;
   private readonly bytesCell: bigint; // GetOverlappedResult's out parameter, in native memory
+  private readonly nt: Ntdll = ntdll();
   private closing = false;
   private closed: Promise<void> | null = null;
   private onIdle: (() => void) | null = null;
@@ -137,20 +142,20 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
   private issue(code: number, request: Pending, signal: AbortSignal | undefined): void {
     const slot = this.pool.acquire();
     this.pending[slot] = request; // before the call: the driver may complete inside it
-    let ok: number;
+    const overlapped = this.pool.address(slot);
+    let status: number;
     try {
       const { input, output } = request;
-      ok = this.k32.DeviceIoControl(this.handle, code, input, input?.byteLength ?? 0, output, output?.byteLength ?? 0, null, this.pool.address(slot));
+      // The OVERLAPPED is both the status block and the APC context (what the packet hands
+      // back), with no event and no APC routine: exactly what DeviceIoControl passes.
+      status = this.nt.NtDeviceIoControlFile(this.handle, null, null, overlapped, overlapped, code, input, input?.byteLength ?? 0, output, output?.byteLength ?? 0);
     } catch (err) {
       // koffi refused an argument before calling: the kernel never saw this OVERLAPPED.
       this.settle(slot, ERROR_INVALID_PARAMETER, 0, `DeviceIoControl arguments refused: ${(err as Error).message}`);
       return;
     }
-    if (!ok) {
-      const errno = this.k32.GetLastError();
-      const packetFollows = errno === ERROR_IO_PENDING || ntStatusSeverity(this.pool.status(slot)) === NT_SEVERITY_WARNING;
-      if (!packetFollows) return this.settle(slot, errno, 0);
-    }
+    // An error completed synchronously: no packet, no status block. Anything else: a packet follows.
+    if (ntStatusSeverity(status) === NT_SEVERITY_ERROR) return this.settle(slot, this.nt.RtlNtStatusToDosError(status), 0);
     if (debug.enabled) debug('%s: %s pending in slot %d', this.path, ioctlName(code) ?? code.toString(16), slot);
     if (!signal) return;
     request.signal = signal;

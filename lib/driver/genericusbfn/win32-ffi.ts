@@ -59,8 +59,21 @@ export interface Cfgmgr32 {
   CM_Unregister_Notification: KoffiFunc<(handle: bigint) => number>;
 }
 
+/**
+ * ntdll's native I/O call, used instead of DeviceIoControl because its NTSTATUS is the whole
+ * synchronous outcome: STATUS_PENDING, an error (no completion packet, nothing written), or
+ * success / information / warning (a packet follows, and the status block is written only when
+ * it is dequeued). DeviceIoControl folds a warning into FALSE + a Win32 error that cannot be told
+ * from a synchronous failure without reading the status block, which is not written yet.
+ */
+export interface Ntdll {
+  NtDeviceIoControlFile: KoffiFunc<(handle: bigint, event: null, apcRoutine: null, apcContext: bigint, ioStatusBlock: bigint, code: number, input: Memory, inputLength: number, output: Memory, outputLength: number) => number>;
+  RtlNtStatusToDosError: KoffiFunc<(status: number) => number>;
+}
+
 let kernel32Api: Kernel32 | null = null;
 let cfgmgr32Api: Cfgmgr32 | null = null;
+let ntdllApi: Ntdll | null = null;
 
 function load(path: string): LibraryHandle {
   ensureKoffiConfigured();
@@ -84,6 +97,18 @@ export function kernel32(): Kernel32 {
     GetLastError: lib.func('uint32_t __stdcall GetLastError()'),
   } as Kernel32;
   return kernel32Api;
+}
+
+/** ntdll's functions, loaded on first use. Throws USBFN_ERR_PLATFORM where there is none. */
+export function ntdll(): Ntdll {
+  if (ntdllApi) return ntdllApi;
+  const names = win32LibraryNames();
+  const lib = load(names.ntdll ?? names.kernel32);
+  ntdllApi = {
+    NtDeviceIoControlFile: lib.func('uint32_t __stdcall NtDeviceIoControlFile(void *FileHandle, void *Event, void *ApcRoutine, void *ApcContext, void *IoStatusBlock, uint32_t IoControlCode, void *InputBuffer, uint32_t InputBufferLength, void *OutputBuffer, uint32_t OutputBufferLength)'),
+    RtlNtStatusToDosError: lib.func('uint32_t __stdcall RtlNtStatusToDosError(uint32_t Status)'),
+  } as Ntdll;
+  return ntdllApi;
 }
 
 /** cfgmgr32's functions, loaded on first use. Throws USBFN_ERR_PLATFORM where there is none. */
