@@ -29,7 +29,9 @@ export type Capability =
   /** A completion reporting more bytes than the output buffer holds (a malformed driver). */
   | 'overlong-byte-count'
   /** Output data and a byte count delivered with an error status (METHOD_OUT_DIRECT, e.g. a read cancelled by a bus reset after some packets). */
-  | 'data-with-error-completion';
+  | 'data-with-error-completion'
+  /** Streams of 64 MiB and more within a test's time: a volume check, not a behaviour. */
+  | 'bulk-volume';
 
 export interface TestBackend {
   name: string;

@@ -31,7 +31,7 @@
  */
 #include <ntddk.h>
 
-#define CHANNELS 4
+#define CHANNELS 8
 #define SLOTS 1024
 #define EVENTS 4096
 #define GETS 64

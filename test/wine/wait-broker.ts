@@ -3,12 +3,12 @@
  * services.exe as the prefix boots) has created its devices. Exits 1 after 60 s without them.
  */
 import { kernel32, isInvalidHandle } from '../../lib/driver/genericusbfn/win32-ffi.js';
-import { serverPath } from './protocol.js';
+import { CHANNELS, serverPath } from './protocol.js';
 
 const k32 = kernel32();
 const started = Date.now();
 for (;;) {
-  const h = k32.CreateFileW(serverPath(3), 0xc0000000, 3, null, 3, 0, null); // the last channel: tests use 0..2
+  const h = k32.CreateFileW(serverPath(CHANNELS - 1), 0xc0000000, 3, null, 3, 0, null); // the last channel: the suites start lower
   if (!isInvalidHandle(h)) {
     k32.CloseHandle(h!);
     console.log(`usbfn-broker present after ${Date.now() - started} ms`);
