@@ -31,7 +31,7 @@
  */
 #include <ntddk.h>
 
-#define CHANNELS 8
+#define CHANNELS 10 /* one decimal digit in the device names */
 #define SLOTS 1024
 #define EVENTS 4096
 #define GETS 64

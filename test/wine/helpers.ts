@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendStack } from '../backends.js';
-import { wineBackend } from './backend.js';
+import { acquireServer, releaseServer, wineBackend } from './backend.js';
+import type { BrokerServer } from './server.js';
 import { BULK_IN, BULK_OUT, configured, pipeIdOf } from '../contract/helpers.js';
 
 export { BULK_IN, BULK_OUT };
@@ -30,6 +31,23 @@ export async function configuredStack(): Promise<{ s: BackendStack; outId: numbe
   } catch (err) {
     await s.close();
     throw err;
+  }
+}
+
+/** Runs `body` with this process's broker server held and a configured stack; closes both after. */
+export async function withServedStack(
+  body: (x: { server: BrokerServer; s: BackendStack; outId: number; inId: number }) => Promise<void>,
+): Promise<void> {
+  const server = await acquireServer();
+  try {
+    const stack = await configuredStack();
+    try {
+      await body({ server, ...stack });
+    } finally {
+      await stack.s.close();
+    }
+  } finally {
+    await releaseServer();
   }
 }
 

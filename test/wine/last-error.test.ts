@@ -8,14 +8,11 @@ import * as assert from 'uvu/assert';
 import { IoctlError } from '../../lib/driver/genericusbfn/ioctl-device.js';
 import type { Win32IoctlDevice } from '../../lib/driver/genericusbfn/win32-device.js';
 import { IOCTL_GENERICUSBFN_GET_PIPE_STATE } from '../../native-defs/ioctl.js';
-import { acquireServer, releaseServer } from './backend.js';
-import { BULK_OUT, configuredStack, wineSuite } from './helpers.js';
+import { BULK_OUT, wineSuite, withServedStack } from './helpers.js';
 
 wineSuite('GetLastError across event-loop turns', (it) => {
   it('a synchronous failure keeps its own error while other requests complete before it is awaited', async () => {
-    const server = await acquireServer();
-    const { s, outId } = await configuredStack();
-    try {
+    await withServedStack(async ({ server, s, outId }) => {
       const dev = s.ioctlDevice as Win32IoctlDevice;
       await server.failNext(IOCTL_GENERICUSBFN_GET_PIPE_STATE, 87);
       const failed = dev.ioctl(IOCTL_GENERICUSBFN_GET_PIPE_STATE, Uint8Array.of(outId), new Uint8Array(1)).then(() => null, (e: unknown) => e);
@@ -27,9 +24,6 @@ wineSuite('GetLastError across event-loop turns', (it) => {
       const err = await failed;
       assert.instance(err, IoctlError);
       assert.is((err as IoctlError).errno, 87, 'the error DeviceIoControl set, not a later call\'s');
-    } finally {
-      await s.close();
-      await releaseServer();
-    }
+    });
   });
 });

@@ -24,7 +24,7 @@ export const EV_CLOSE = 4;
 export const EV_RESIZE = 5;
 export const HEADER_BYTES = 32;
 /** Channels the broker exposes (CHANNELS in broker.c): one server per channel at a time. */
-export const CHANNELS = 8;
+export const CHANNELS = 10;
 
 export const appPath = (channel: number) => `\\\\.\\UsbFnBroker${channel}`;
 export const serverPath = (channel: number) => `\\\\.\\UsbFnBrokerServer${channel}`;

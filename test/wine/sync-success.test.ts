@@ -8,17 +8,14 @@ import { IoctlError } from '../../lib/driver/genericusbfn/ioctl-device.js';
 import type { Win32IoctlDevice } from '../../lib/driver/genericusbfn/win32-device.js';
 import { IOCTL_GENERICUSBFN_GET_PIPE_STATE } from '../../native-defs/ioctl.js';
 import { ERROR_MORE_DATA } from '../../native-defs/win32-api.js';
-import { acquireServer, releaseServer } from './backend.js';
-import { configuredStack, wineSuite } from './helpers.js';
+import { wineSuite, withServedStack } from './helpers.js';
 
 const STATUS_SUCCESS = 0;
 const STATUS_BUFFER_OVERFLOW = 0x80000005;
 
 wineSuite('synchronous success and warning completions', (it) => {
   it('STATUS_SUCCESS inside dispatch resolves once, from its packet', async () => {
-    const server = await acquireServer();
-    const { s, outId } = await configuredStack();
-    try {
+    await withServedStack(async ({ server, s, outId }) => {
       const dev = s.ioctlDevice as Win32IoctlDevice;
       await server.completeNextInDispatch(IOCTL_GENERICUSBFN_GET_PIPE_STATE, STATUS_SUCCESS);
       const inFlight = dev.pendingCount; // the driver's bus-event requests
@@ -26,16 +23,11 @@ wineSuite('synchronous success and warning completions', (it) => {
       assert.is(await done, 0);
       assert.is(dev.pendingCount, inFlight, 'settled once, its slot released');
       assert.is(await s.driver.getPipeState(outId), false, 'the next request on the same slot is answered normally');
-    } finally {
-      await s.close();
-      await releaseServer();
-    }
+    });
   });
 
   it('a warning inside dispatch settles once, from its packet, as ERROR_MORE_DATA', async () => {
-    const server = await acquireServer();
-    const { s, outId } = await configuredStack();
-    try {
+    await withServedStack(async ({ server, s, outId }) => {
       const dev = s.ioctlDevice as Win32IoctlDevice;
       await server.completeNextInDispatch(IOCTL_GENERICUSBFN_GET_PIPE_STATE, STATUS_BUFFER_OVERFLOW);
       const done = dev.ioctl(IOCTL_GENERICUSBFN_GET_PIPE_STATE, Uint8Array.of(outId), new Uint8Array(1)).then(() => null, (e: unknown) => e);
@@ -43,9 +35,6 @@ wineSuite('synchronous success and warning completions', (it) => {
       assert.instance(err, IoctlError, String(err));
       assert.is((err as IoctlError).errno, ERROR_MORE_DATA);
       assert.is(await s.driver.getPipeState(outId), false, 'the next request on the same slot is answered normally');
-    } finally {
-      await s.close();
-      await releaseServer();
-    }
+    });
   });
 });
