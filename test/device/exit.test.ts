@@ -11,10 +11,17 @@ import { suitePerBackend } from './harness.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const HANG_BOUND_MS = 60_000;
+/** Compiled to JavaScript (npm run test:wine: no tsx under Wine), the fixture is a .js file run as is. */
+const compiled = import.meta.url.endsWith('.js');
+
+function fixtureArgs(name: string): string[] {
+  const file = path.join(root, 'test/fixtures', name);
+  return compiled ? [file.replace(/\.ts$/, '.js')] : ['--import', 'tsx', file];
+}
 
 function runFixture(name: string, args: string[]): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; hung: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/fixtures', name), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...fixtureArgs(name), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let hung = false;

@@ -121,7 +121,7 @@ forEachBackend((backend, it) => {
       }
       assert.is(await reading, sent.digest('hex'));
       await destroyed(pipe);
-    }));
+    }), ['data-with-error-completion']);
 
   it("cancelledWrites 'fail': a write cancelled by a reset fails the stream with USBFN_ERR_CANCELED", () =>
     withStack(backend, async (s) => {

@@ -4,7 +4,7 @@
  * suite is a function of a backend, so it runs against every backend in test/backends.ts.
  */
 import { createHash } from 'node:crypto';
-import { backends, type BackendStack, type TestBackend } from '../backends.js';
+import { backends, can, type BackendStack, type Capability, type TestBackend } from '../backends.js';
 import { BusLink } from '../../lib/bus-link.js';
 import type { EmulatorOptions } from '../../lib/driver/emulator/index.js';
 import type { BusSpeed } from '../../lib/driver/driver.js';
@@ -123,13 +123,15 @@ export async function hostReadAll(s: BackendStack, total: number, chunk = (1 << 
  */
 const only = process.env.USBFN_TEST_ONLY;
 
-export function forEachBackend(suite: (backend: TestBackend, it: (name: string, fn: () => Promise<void>) => void) => void): void {
+export function forEachBackend(
+  suite: (backend: TestBackend, it: (name: string, fn: () => Promise<void>, needs?: Capability[]) => void) => void,
+): void {
   for (const backend of backends) {
     if (backend.skip) console.log(`skipping stream tests on ${backend.name}: ${backend.skip}`);
-    suite(backend, (name, fn) => {
+    suite(backend, (name, fn, needs = []) => {
       const full = `${backend.name}: ${name}`;
       if (only && !full.includes(only)) return; // USBFN_TEST_ONLY=<substring> runs matching tests only
-      (backend.skip ? test.skip : test)(full, fn);
+      (backend.skip || !can(backend, ...needs) ? test.skip : test)(full, fn);
     });
   }
 }

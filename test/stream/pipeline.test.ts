@@ -55,7 +55,7 @@ forEachBackend((backend, it) => {
       reader.destroy(); // a device reader never ends by itself
       await done.catch((err: { code?: string }) => assert.is(err.code, 'ERR_STREAM_PREMATURE_CLOSE'));
       assert.is(reader.stats.poolInUse, 0);
-    }));
+    }), ['bulk-volume']);
 
   it('pipeline(source, BulkWriter): 64 MiB device-to-host, checksum equal, finish after the last transfer', () =>
     withStack(backend, async (s) => {
@@ -67,7 +67,7 @@ forEachBackend((backend, it) => {
       assert.is(received, digest);
       assert.is(writer.stats.writesPending, 0);
       assert.is(writer.stats.bytesWritten, 64 * MiB);
-    }));
+    }), ['bulk-volume']);
 
   it('pipe(): a Duplex echo of 64 MiB through a PassThrough, checksum equal both ways', () =>
     withStack(backend, async (s) => {
@@ -77,7 +77,7 @@ forEachBackend((backend, it) => {
       assert.is(received, sent);
       await destroyed(pipe);
       assert.equal([pipe.stats.readsPending, pipe.stats.writesPending, pipe.stats.poolInUse], [0, 0, 0]);
-    }));
+    }), ['bulk-volume']);
 
   it('pipeline(pipe, transform, pipe): the echo with a transform in between', () =>
     withStack(backend, async (s) => {

@@ -123,7 +123,7 @@ forEachBackend((backend, it) => {
       assert.ok(peak.buffered >= reader.readableHighWaterMark, `the consumer really was the bottleneck: ${JSON.stringify(peak)}`);
       assert.is(reader.stats.poolAllocations, 1);
       await destroyed(reader);
-    }));
+    }), ['bulk-volume']);
 
   for (const readBuffers of ['copy', 'swap'] as const) {
     it(`readBuffers '${readBuffers}': chunks a consumer keeps stay intact while the pool goes on reading`, () =>
@@ -161,7 +161,7 @@ forEachBackend((backend, it) => {
       await until(() => reader.stats.bytesRead === 1034, 'both parts');
       assert.equal(Buffer.concat(chunks), Buffer.concat([Buffer.alloc(1024, 1), Buffer.alloc(10, 2)]));
       await destroyed(reader);
-    }));
+    }), ['data-with-error-completion']);
 });
 
 test.run();
