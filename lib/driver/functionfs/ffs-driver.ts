@@ -7,7 +7,7 @@
  * several in flight per endpoint, completions on the event loop; EP0 (pipe 0) goes to Ep0.
  *
  * Seam mapping: activate() binds the gadget to its UDC when a `bind` hook was given (the
- * configfs helper's), deactivate() unbinds it; registerString() is NOT_SUPPORTED (FunctionFS
+ * configfs helper's), deactivate() unbinds it, close() releases it; registerString() is NOT_SUPPORTED (FunctionFS
  * takes its strings with the descriptors: put them in the description); getPipeState() reports
  * the halts this driver set (FunctionFS cannot be asked); a ZLP is an explicit 0-byte write.
  * Bus events: see ep0-events.ts. Pending transfers end USBFN_ERR_CANCELED (errno ESHUTDOWN)
@@ -44,8 +44,10 @@ export interface FunctionFsDriverOptions {
   name?: string;
   /** Called by activate(): bind the gadget to its UDC (the configfs helper passes one). */
   bind?: () => Promise<void>;
-  /** Called by deactivate() and close(): unbind / tear the gadget down. */
+  /** Called by deactivate(): unbind the gadget from its UDC. */
   unbind?: () => Promise<void>;
+  /** Called last by close(), after the files are closed: tear down what open() set up. */
+  release?: () => Promise<void>;
   /** AIO requests in flight at most, all endpoints together. Default 128. */
   aioDepth?: number;
 }
@@ -204,7 +206,7 @@ export class FunctionFsDriver implements UsbFnDriver {
       await this.aio.close();
       for (const fd of this.epFds) fs.closeSync(fd);
       fs.closeSync(this.ep0Fd);
-      await this.options.unbind?.().catch((err: unknown) => debug('unbind on close failed: %s', (err as Error).message));
+      await this.options.release?.().catch((err: unknown) => debug('release on close failed: %s', (err as Error).message));
     })();
     return this.closing;
   }
