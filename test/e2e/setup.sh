@@ -78,6 +78,17 @@ build() { # build <output> <flags> <sources...>
 }
 mkdir -p "$VM/bin"
 E2E=$ROOT/test/e2e
-build "$VM/bin/usb-host-checks" -lusb-1.0 "$E2E/host-checks.c" "$E2E/host-basic.c" "$E2E/host-resilience.c"
+build "$VM/bin/usb-host-checks" -lusb-1.0 "$E2E/host-checks.c" "$E2E/host-basic.c" "$E2E/host-resilience.c" "$E2E/host-device.c"
 build "$VM/bin/ffs-aio-gadget" -pthread "$ROOT/benchmarks/ffs-aio-gadget.c"
+build "$VM/bin/usb-host-bench" -lusb-1.0 "$ROOT/benchmarks/usb-host-bench.c" "$E2E/host-device.c"
+# --- the usbfn gadget, bundled into one file: under TCG, tsx compiling lib/ at every start
+# would take the guest minutes (esbuild comes with tsx); koffi stays a real module
+if [[ -d $ROOT/lib/driver/functionfs ]]; then
+  bundle=$VM/usbfn-gadget.mjs
+  if [[ ! -f $bundle ]] || [[ -n $(find "$ROOT/lib" "$E2E/usbfn-gadget.ts" -newer "$bundle" -name '*.ts' | head -1) ]]; then
+    "$ROOT/node_modules/.bin/esbuild" "$E2E/usbfn-gadget.ts" --bundle --platform=node --format=esm --target=node20 \
+      --external:koffi --log-level=warning --outfile="$bundle" \
+      --banner:js="import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" || { log "bundling the usbfn gadget failed"; exit 1; }
+  fi
+fi
 log "ready: $(cat "$VM/kernel-package"), qemu $(qemu-system-x86_64 --version | head -1 | awk '{print $4}')"
