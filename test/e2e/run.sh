@@ -4,7 +4,8 @@
 # under QEMU (TCG) with the host's / shared read-only over 9p, runs test/e2e/guest.sh inside
 # (dummy_hcd + configfs + FunctionFS gadgets, libusb host checks at every speed) and ends with
 # "N passed, N failed[, N skipped]". If the VM cannot run here it says why and reports skipped.
-#   USBFN_E2E_PLAN=test|bench (bench: benchmarks/ffs-throughput.sh)  USBFN_E2E_ACCEL=tcg|kvm
+#   USBFN_E2E_PLAN=test|usbfn|reference|bench (see guest.sh; bench: benchmarks/ffs-throughput.sh)
+#   USBFN_E2E_ACCEL=tcg|kvm  USBFN_E2E_VM_TIMEOUT=<s>
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${USBFN_E2E_CACHE:-$ROOT/.vm}
