@@ -165,7 +165,7 @@ export class AioQueue {
     if (res > length) return slot.reject(new UsbFnError(ErrorCodes.MALFORMED, `${slot.what}: the kernel reported ${res} bytes for a ${length}-byte buffer`, { operation: slot.what }));
     if (res >= 0) return slot.resolve(res);
     if (slot.canceledBy !== null) return slot.reject(canceledError(slot.what, slot.canceledBy));
-    slot.reject(errnoError(-res, 'io_submit', slot.what));
+    slot.reject(errnoError(-res, 'io_getevents', slot.what)); // the failure surfaced as a completion
   }
 
   private async shutdown(): Promise<void> {

@@ -42,6 +42,10 @@ export interface GadgetOptions {
   reuse?: boolean;
   /** configfs mount point. Default '/sys/kernel/config'. */
   configfsRoot?: string;
+  /** Try `modprobe libcomposite` / `usb_f_fs` when they seem missing. Default true. */
+  loadModules?: boolean;
+  /** Where UDCs are listed. Default '/sys/class/udc'. */
+  udcClassDir?: string;
 }
 
 /** A created gadget; see the module comment. */
@@ -62,7 +66,8 @@ const missing = (what: string) => new UsbFnError(ErrorCodes.PLATFORM, what, { op
 const hex4 = (n: number) => '0x' + n.toString(16).padStart(4, '0');
 
 /** Loads a kernel module quietly; whether it worked shows in what appears in configfs. */
-function modprobe(module: string): void {
+function modprobe(module: string, allowed: boolean): void {
+  if (!allowed) return;
   try {
     execFileSync('modprobe', [module], { stdio: 'ignore' });
   } catch {
@@ -71,10 +76,10 @@ function modprobe(module: string): void {
 }
 
 /** The usb_gadget directory, mounting configfs and loading libcomposite if needed. */
-function gadgetRoot(configfsRoot: string): string {
+function gadgetRoot(configfsRoot: string, loadModules: boolean): string {
   if (process.getuid?.() !== 0) throw missing('creating a USB gadget needs root (configfs and mount): run as root, or set the gadget up beforehand and pass its FunctionFS mount point');
   const root = path.join(configfsRoot, 'usb_gadget');
-  if (!fs.existsSync(root)) modprobe('libcomposite');
+  if (!fs.existsSync(root)) modprobe('libcomposite', loadModules);
   if (!fs.existsSync(configfsRoot) || fs.readdirSync(configfsRoot).length === 0) {
     try {
       execFileSync('mount', ['-t', 'configfs', 'none', configfsRoot], { stdio: 'ignore' });
@@ -103,22 +108,22 @@ function mkdir(dir: string, what: string): void {
   }
 }
 
-function chooseUdc(wanted: string | undefined): string {
-  const udcs = listUdcs(UDC_CLASS_DIR);
+function chooseUdc(wanted: string | undefined, dir: string): string {
+  const udcs = listUdcs(dir);
   if (wanted) {
-    if (!udcs.includes(wanted)) throw missing(`UDC ${wanted} is not in ${UDC_CLASS_DIR} (present: ${udcs.join(', ') || 'none'})`);
+    if (!udcs.includes(wanted)) throw missing(`UDC ${wanted} is not in ${dir} (present: ${udcs.join(', ') || 'none'})`);
     return wanted;
   }
-  if (udcs.length === 0) throw missing(`no USB device controller (UDC) in ${UDC_CLASS_DIR}: load the board's UDC driver (dwc2 on a Raspberry Pi, dummy_hcd for a virtual one)`);
+  if (udcs.length === 0) throw missing(`no USB device controller (UDC) in ${dir}: load the board's UDC driver (dwc2 on a Raspberry Pi, dummy_hcd for a virtual one)`);
   return udcs[0]!;
 }
 
 /** Creates (or reuses) the gadget and mounts its FunctionFS instances; does not bind it yet. */
 export async function createGadget(o: GadgetOptions = {}): Promise<Gadget> {
-  const root = gadgetRoot(o.configfsRoot ?? '/sys/kernel/config');
+  const root = gadgetRoot(o.configfsRoot ?? '/sys/kernel/config', o.loadModules ?? true);
   const dir = path.join(root, o.name ?? 'usbfn');
   if (fs.existsSync(dir) && o.reuse === false) throw new UsbFnError(ErrorCodes.INVALID_STATE, `gadget ${dir} exists already`);
-  const udc = chooseUdc(o.udc);
+  const udc = chooseUdc(o.udc, o.udcClassDir ?? UDC_CLASS_DIR);
   const instances = o.functions ?? ['usbfn'];
   mkdir(dir, `cannot create ${dir}`);
   write(path.join(dir, 'idVendor'), hex4(o.vendorId ?? 0x1d6b));
@@ -134,7 +139,7 @@ export async function createGadget(o: GadgetOptions = {}): Promise<Gadget> {
   write(path.join(config, 'MaxPower'), String(o.maxPower ?? 100));
   if (o.msOs) enableOsDesc(dir, config);
   const mountPoints: Record<string, string> = {};
-  for (const instance of instances) mountPoints[instance] = addFunction(dir, config, instance, o.mountRoot ?? '/dev/usb-ffs');
+  for (const instance of instances) mountPoints[instance] = addFunction(dir, config, instance, o.mountRoot ?? '/dev/usb-ffs', o.loadModules ?? true);
   debug('gadget %s ready for %s', dir, udc);
   return gadgetHandle(dir, udc, config, mountPoints);
 }
@@ -147,10 +152,10 @@ function enableOsDesc(dir: string, config: string): void {
   if (!fs.existsSync(link)) fs.symlinkSync(config, link);
 }
 
-function addFunction(dir: string, config: string, instance: string, mountRoot: string): string {
+function addFunction(dir: string, config: string, instance: string, mountRoot: string, loadModules: boolean): string {
   const fn = path.join(dir, 'functions', `ffs.${instance}`);
   if (!fs.existsSync(fn)) {
-    modprobe('usb_f_fs');
+    modprobe('usb_f_fs', loadModules);
     mkdir(fn, `cannot create ${fn}: the usb_f_fs module is not loaded (modprobe usb_f_fs) or the instance name is taken`);
   }
   const link = path.join(config, `ffs.${instance}`);

@@ -155,7 +155,14 @@ export class Ep0 {
       if (errno !== Errno.EAGAIN && errno !== Errno.EINTR) debug('ep0 read failed: errno %d', errno);
       return;
     }
-    for (const event of mapFfsEvents(this.readBuffer.subarray(0, Math.min(n, EVENT_BUFFER)), this.speed)) {
+    let events: BusEvent[];
+    try {
+      events = mapFfsEvents(this.readBuffer.subarray(0, Math.min(n, EVENT_BUFFER)), this.speed);
+    } catch (err) {
+      // Never throw out of the poll callback: a malformed read is logged and dropped.
+      return debug('ep0 read of %d bytes dropped: %s', n, (err as Error).message);
+    }
+    for (const event of events) {
       if (event.type === 'setup') {
         this.pending = event.setup;
         this.poll?.stop();

@@ -187,7 +187,7 @@ export class FunctionFsDriver implements UsbFnDriver {
     this.ep0.handshake();
   }
 
-  async registerString(): Promise<void> {
+  async registerString(_index?: number, _text?: string): Promise<void> {
     this.assertOpen('registerString');
     throw new UsbFnError(ErrorCodes.NOT_SUPPORTED, 'FunctionFS takes its strings with the descriptors: set interfaceString in the function description', { operation: 'registerString' });
   }
