@@ -66,7 +66,10 @@ export function setPlatformDriverOpener(next: PlatformDriverOpener): PlatformDri
 }
 
 /** Every UsbFnDevice.open() option; anything else is a typo worth an error. */
-const OPEN_OPTIONS = ['driver', 'interfaceGuid', 'path', 'signal', 'noDataHandshake'] as const;
+const OPEN_OPTIONS = ['driver', 'interfaceGuid', 'path', 'functionfs', 'signal', 'noDataHandshake'] as const;
+
+/** Every `functionfs` key (FunctionFsTarget). */
+const FUNCTIONFS_OPTIONS = ['mountPoint', 'function', 'gadget', 'udc', 'aioDepth'] as const;
 
 /** The methods open() and the device call on a driver: enough to tell a UsbFnDriver from anything else. */
 const DRIVER_METHODS = ['getClassInfo', 'activate', 'nextBusEvent', 'transferIn', 'transferOut', 'setPipeState', 'close'] as const;
@@ -84,10 +87,14 @@ export function checkOpenOptions(options: unknown): void {
   checkType(op, 'path', o.path, 'string');
   checkSignal(op, o.signal);
   checkOneOf(op, 'noDataHandshake', o.noDataHandshake, ['out', 'in']);
-  if (o.driver === undefined) return;
-  if (o.interfaceGuid !== undefined || o.path !== undefined) {
-    throw invalidArg(op, 'pass either driver or interfaceGuid / path, not both (a driver is already open on its device)');
+  if (o.functionfs !== undefined) checkOptions(`${op} functionfs`, o.functionfs, FUNCTIONFS_OPTIONS);
+  if (o.driver !== undefined && (o.interfaceGuid !== undefined || o.path !== undefined || o.functionfs !== undefined)) {
+    throw invalidArg(op, 'pass either driver or interfaceGuid / path / functionfs, not both (a driver is already open on its device)');
   }
+  if (o.functionfs !== undefined && (o.interfaceGuid !== undefined || o.path !== undefined)) {
+    throw invalidArg(op, 'pass either functionfs (Linux) or interfaceGuid / path (Windows), not both');
+  }
+  if (o.driver === undefined) return;
   checkDriver(op, o.driver);
 }
 

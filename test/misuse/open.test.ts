@@ -67,6 +67,23 @@ test('open() with nothing, off Windows and Linux, is PLATFORM saying there is no
   assert.match(err.message, /EmulatedGenericUsbFn/);
 });
 
+test('open({ functionfs }) is checked: unknown keys are INVALID_ARG, and it does not mix with interfaceGuid or driver', async () => {
+  const typo = await rejection(UsbFnDevice.open({ functionfs: { mountpoint: '/dev/ffs' } } as unknown as UsbFnDeviceOptions));
+  assert.is(typo.code, 'USBFN_ERR_INVALID_ARG');
+  assert.match(typo.message, /mountPoint/);
+  const mixed = await rejection(UsbFnDevice.open({ functionfs: {}, interfaceGuid: '{00000000-0000-0000-0000-000000000000}' }));
+  assert.is(mixed.code, 'USBFN_ERR_INVALID_ARG');
+  const withDriver = await rejection(UsbFnDevice.open({ functionfs: {}, driver: new GenericUsbFnDriver(new EmulatedGenericUsbFn()) }));
+  assert.is(withDriver.code, 'USBFN_ERR_INVALID_ARG');
+});
+
+test('open({ functionfs }) is accepted and, where FunctionFS cannot be set up, says what is missing', async () => {
+  if (process.platform !== 'linux' || existsSync('/sys/kernel/config/usb_gadget')) return;
+  const err = await rejection(UsbFnDevice.open({ functionfs: { function: { endpoints: [{ address: 0x81 }, { address: 0x01 }] } } }));
+  assert.is(err.code, 'USBFN_ERR_PLATFORM');
+  assert.match(err.message, /configfs|root|usb_f_fs|libcomposite|UDC/);
+});
+
 test('open() with nothing on Linux tries FunctionFS and, where it cannot be set up, says what is missing', async () => {
   if (process.platform !== 'linux' || existsSync('/sys/kernel/config/usb_gadget')) return;
   const err = await rejection(UsbFnDevice.open());

@@ -2,7 +2,9 @@
 // program, except a block whose first line is a comment saying it continues ("// …continuing the
 // program above"): that one is appended to the program before it. ```sh and other languages are
 // not programs. An HTML comment right before a block (invisible on the rendered page) says what
-// the test expects when that is not "exits 0": `<!-- doctest: fails USBFN_ERR_PLATFORM off Windows -->`.
+// the test expects when that is not "exits 0": `<!-- doctest: fails USBFN_ERR_PLATFORM off Windows -->`
+// (a Windows-only program) or `<!-- doctest: fails USBFN_ERR_PLATFORM without a UDC -->` (a Linux
+// program that needs a USB device controller, which a CI machine does not have).
 
 const LANGUAGES = new Map([['ts', 'ts'], ['typescript', 'ts'], ['js', 'js'], ['javascript', 'js']]);
 const CONTINUES = /^\/\/\s*(…|\.\.\.)?\s*continu(es|ing|ed)\b/i;
@@ -11,7 +13,8 @@ const DIRECTIVE = /^<!--\s*doctest:\s*(.*?)\s*-->$/;
 /**
  * Returns [{ line, lang, code, expectFailure }] for every program block of `markdown`, `line`
  * being the 1-based line of its opening fence, `code` the whole program (with the programs it
- * continues), `expectFailure` the code named by a `fails CODE off Windows` directive, or null.
+ * continues), `expectFailure` the code named by a `fails CODE off Windows` / `fails CODE without a
+ * UDC` directive, or null, and `condition` the rest of that directive.
  * Throws for a continuing block with nothing before it or a block never closed.
  */
 export function readmePrograms(markdown) {
@@ -52,10 +55,11 @@ function program(before, line, lang, body, directive) {
     code = `${previous.code}\n${body}`;
   }
   let expectFailure = null;
+  let condition = null;
   if (directive) {
-    const m = /^fails (\w+) off Windows$/.exec(directive);
+    const m = /^fails (\w+) (off Windows|without a UDC)$/.exec(directive);
     if (!m) throw new Error(`README line ${line}: unknown doctest directive "${directive}"`);
-    expectFailure = m[1];
+    [, expectFailure, condition] = m;
   }
-  return { line, lang, code, expectFailure };
+  return { line, lang, code, expectFailure, condition };
 }

@@ -137,7 +137,7 @@ async function main() {
 
 async function checkProgram(p, nodenextOut, bundlerOut) {
   const file = `readme/line-${p.line}.${p.lang === 'ts' ? 'ts' : 'mjs'}`;
-  const what = p.expectFailure ? `fails with ${p.expectFailure} off Windows` : 'runs';
+  const what = p.expectFailure ? `fails with ${p.expectFailure} ${p.condition}` : 'runs';
   await check(`README.md block at line ${p.line} (${p.lang}) type-checks and ${what}`, async () => {
     const errors = p.lang === 'ts' ? errorsOf(nodenextOut, file) || errorsOf(bundlerOut, file) : '';
     if (errors) throw new Error(errors);
