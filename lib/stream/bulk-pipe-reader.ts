@@ -122,6 +122,7 @@ export class OutPipeReader extends PipeEndpoint {
   }
 
   private pushReceived(slot: ReadSlot, n = slot.bytes): void {
+    if (slot.error === null) this.succeeded();
     const chunk = this.takeChunk(slot.buffer, n);
     this.bytesRead += n;
     this.transfersCompleted++;
@@ -157,7 +158,7 @@ export class OutPipeReader extends PipeEndpoint {
     if (partial > 0) return this.pushReceived(slot, partial);
     this.pool.release(slot.buffer);
     if (kind === 'fatal') this.fail(slot.error as Error);
-    // 'stall': it received nothing and is held until the halt clears.
+    // 'stall': it received nothing and is held until the halt clears; 'retry': deliver() re-issues.
   }
 
   protected endOnDetach(): void {

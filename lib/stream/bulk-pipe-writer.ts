@@ -160,6 +160,11 @@ export class InPipeWriter extends PipeEndpoint {
     const zlp = op.zlp ?? (this.options.zlp === 'auto' && op.data.length % pipe.maxPacketSize === 0);
     op.sending = true;
     op.epoch = this.epoch;
+    if (op.sent > 0 && op.sent === op.data.length && !zlp) {
+      // The host took every byte before the bus cancelled it: nothing is left to send.
+      void Promise.resolve().then(() => this.completed(op));
+      return;
+    }
     const rest = op.sent > 0 ? op.data.subarray(op.sent) : op.data;
     const transfer = this.track(this.driver.transferIn(pipe.pipeId, rest, { zlp, signal: this.aborter.signal }));
     transfer.then(
@@ -169,6 +174,7 @@ export class InPipeWriter extends PipeEndpoint {
   }
 
   private completed(op: WriteOp): void {
+    this.succeeded();
     this.remove(op);
     this.bytesWritten += op.data.length;
     this.transfersCompleted++;
@@ -189,6 +195,7 @@ export class InPipeWriter extends PipeEndpoint {
       return this.failAll(new UsbFnError(ErrorCodes.CANCELED, 'a write was cancelled by the bus (cancelledWrites: fail)', { cause: err }));
     }
     if (kind === 'fatal') return this.failAll(err as Error);
+    if (kind === 'retry') return this.pump(); // in order: pump waits for the writes issued after it
     // 'bus' or 'stall': stays queued, in order, and goes out again when the endpoint may transfer,
     // minus the whole packets the host already took (it saw them ACKed: sending them again
     // would duplicate them).
