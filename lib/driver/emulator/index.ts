@@ -75,3 +75,13 @@ export {
   type ResolvedEndpoint,
   type DescriptorSpeed,
 } from './options.js';
+export {
+  FaultInjector,
+  FAULT_KINDS,
+  DEFAULT_IOCTL_ERRORS,
+  type FaultKind,
+  type FaultInjectorOptions,
+  type IoctlErrorChoice,
+  type IoctlTrigger,
+} from './faults.js';
+export { createPrng, type Prng } from './prng.js';
