@@ -68,6 +68,12 @@ export interface FaultInjectorOptions {
   speed?: BusSpeed;
   /** How long a fault lasts before it recovers, [min, max] ms. Default [0, 20]. */
   outageMs?: readonly [number, number];
+  /**
+   * The least time between a reset, detach or unconfigure and the host configuring the device
+   * again. Default 10 ms: USB 2.0 §7.1.7.5 holds a bus reset for at least 10 ms, and a host
+   * re-enumerates no faster. 0 plays a host that reconfigures in the same instant.
+   */
+  minReenumerateMs?: number;
   /** The class request the control faults send (its wLength must be > 0). Default: OUT to interface 0, 64 bytes. */
   controlRequest?: SetupPacket;
   /** The driver errors 'ioctlError' draws from. Default DEFAULT_IOCTL_ERRORS. */
@@ -184,18 +190,22 @@ export class FaultInjector {
     return this.prng.int(min, max);
   }
 
+  private reenumerateAfter(): number {
+    return Math.max(this.options.minReenumerateMs ?? 10, this.outage());
+  }
+
   private async run(kind: FaultKind): Promise<void> {
     const host = this.device.host;
     switch (kind) {
       case 'reset':
         host.reset(this.options.speed ?? 'high');
-        return delay(this.outage());
+        return delay(this.reenumerateAfter());
       case 'detach':
         host.detach();
-        return delay(this.outage());
+        return delay(this.reenumerateAfter());
       case 'unconfigure':
         host.unconfigure();
-        return delay(this.outage());
+        return delay(this.reenumerateAfter());
       case 'suspend':
         host.suspend();
         await delay(this.outage());
