@@ -18,6 +18,8 @@ export interface SoakLimits {
   seconds: number;
   bytes: number;
   meanFaultGapMs: number;
+  /** The fault kinds to draw from; default every kind but 'hostStall'. */
+  kinds?: FaultKind[];
 }
 
 export interface SoakResult {
@@ -62,7 +64,7 @@ class SoakSession {
     this.emu = stack.device;
     // Not 'hostStall': a write issued while the host halts IN fails, one issued just after the
     // clear succeeds, and the re-issued one arrives after it (open finding, see the report).
-    const kinds = FAULT_KINDS.filter((k) => k !== 'hostStall');
+    const kinds = limits.kinds ?? FAULT_KINDS.filter((k) => k !== 'hostStall');
     this.faults = new FaultInjector(this.emu, { seed: limits.seed, outageMs: [0, 15], kinds });
     pipe.on('error', (e) => this.unfinished.push(`pipe error: ${e}`));
     pipe.on('data', (chunk: Buffer) => this.toDevice.feed(chunk));
