@@ -37,8 +37,20 @@ export interface PipeHost {
   emit(event: string | symbol, ...args: unknown[]): boolean;
 }
 
-/** How a failed transfer is handled: bus loss (re-issue later), our own abort, a stall, or fatal. */
-export type FailureKind = 'bus' | 'aborted' | 'stall' | 'fatal';
+/**
+ * How a failed transfer is handled: bus loss (re-issue after the next configuration), our own
+ * abort, a stall, a retry (re-issue now), or fatal.
+ */
+export type FailureKind = 'bus' | 'aborted' | 'stall' | 'retry' | 'fatal';
+
+/**
+ * ERROR_GEN_FAILUREs in a row retried at once, per transfer the endpoint keeps outstanding. A transfer issued on a pipe the host halted fails
+ * with ERROR_GEN_FAILURE; the driver reports STALLED only if GET_PIPE_STATE still says halted,
+ * and a host that clears the halt before that round trip leaves a bare driver error (the fault
+ * soak found it). Re-issuing is then right; a driver that keeps failing still fails the stream.
+ */
+const GEN_FAILURE_RETRIES = 3;
+const ERROR_GEN_FAILURE = 31;
 
 export abstract class PipeEndpoint {
   /** The pipe in the current configuration; null before the first 'configured'. */
@@ -56,6 +68,8 @@ export abstract class PipeEndpoint {
   /** Transfers issued and not yet settled. */
   protected pending = 0;
   private idleWaiters: Array<() => void> = [];
+  /** ERROR_GEN_FAILUREs since the last transfer that succeeded. */
+  private genFailures = 0;
   private pollTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -173,7 +187,17 @@ export abstract class PipeEndpoint {
       this.enterStall(err);
       return 'stall';
     }
+    if (isUsbFnError(err, ErrorCodes.DRIVER) && err.win32Error === ERROR_GEN_FAILURE && this.genFailures < GEN_FAILURE_RETRIES * Math.max(this.options.readsOutstanding, this.options.writesInFlight)) {
+      this.genFailures++;
+      debug('ep 0x%s: ERROR_GEN_FAILURE on a pipe not halted (now): re-issuing (%d)', this.endpointAddress.toString(16), this.genFailures);
+      return 'retry';
+    }
     return 'fatal';
+  }
+
+  /** A transfer succeeded: the pipe works, so the next ERROR_GEN_FAILURE is retried again. */
+  protected succeeded(): void {
+    this.genFailures = 0;
   }
 
   /** The stream fails with `err` (a fatal transfer error, a 'fail' policy, a bad configuration). */
@@ -264,4 +288,15 @@ export abstract class PipeEndpoint {
   private onLinkClosed = (): void => {
     this.host.destroy();
   };
+}
+
+/**
+ * Bytes a cancelled transfer had moved (received, or sent and taken by the host): the error's
+ * `bytesTransferred`, or the count the device reported with the failure (IoctlError.bytesReturned,
+ * kept as `cause`), clamped to `capacity`: a driver's count is never trusted past the buffer.
+ */
+export function bytesBeforeCancel(err: unknown, capacity: number): number {
+  const e = err as { bytesTransferred?: unknown; cause?: { bytesReturned?: unknown } } | null;
+  const n = e?.bytesTransferred ?? e?.cause?.bytesReturned;
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? Math.min(n, capacity) : 0;
 }

@@ -212,6 +212,8 @@ export class SimulatedHost {
    * Sends `bytes` to an OUT endpoint as packets (plus a ZLP per `zlp`; 0 bytes is always one
    * ZLP). Resolves when the device has taken every packet; waits (NAK) while it has no
    * TRANSFER_OUT pending. `bytes` must not change until the promise settles (it is not copied).
+   * When the bus (or the signal, or the timeout) ends it early, the error's `bytesTransferred`
+   * says how many bytes the device had already taken (whole packets): send the rest, not all.
    */
   bulkOut(endpointAddress: number, bytes: Uint8Array, options: BulkOutOptions = {}): Promise<void> {
     const invalid = checkHostOpOptions('bulkOut', options, ['zlp']);
@@ -223,13 +225,18 @@ export class SimulatedHost {
     const op = new HostOp<void>(this.core.completions, 'bulkOut', options, () => pipe.engine.cancel(x));
     const x = new Xfer(bytes, zlp, 'host', () => op.resolve(), (_, reason) => op.abort(reason));
     pipe.engine.addSource(x);
-    return op.promise;
+    return op.promise.catch((err: UsbFnError) => {
+      throw Object.assign(err, { bytesTransferred: x.done });
+    });
   }
 
   /**
    * Reads from an IN endpoint until `length` bytes, a short packet or a ZLP (a ZLP alone gives
    * an empty array). Waits (NAK) while the device has no TRANSFER_IN pending. A packet larger
-   * than the bytes left is babble: USBFN_ERR_MALFORMED, and that packet is lost.
+   * than the bytes left is babble: USBFN_ERR_MALFORMED, and that packet is lost. When the bus
+   * (or the signal, or the timeout) ends it early, the error carries what had already arrived:
+   * `received` (a copy) and `bytesTransferred`, as a host controller reports a cancelled URB's
+   * actual length: the device counts those packets as delivered.
    */
   bulkIn(endpointAddress: number, length: number, options: BulkInOptions = {}): Promise<Uint8Array> {
     const op = 'bulkIn';
@@ -246,7 +253,9 @@ export class SimulatedHost {
       else hostOp.reject(error(ErrorCodes.MALFORMED, op, `babble: the device sent a packet larger than the ${length - x.done} bytes left`));
     }, (_, reason) => hostOp.abort(reason));
     pipe.engine.addSink(x);
-    return hostOp.promise;
+    return hostOp.promise.catch((err: UsbFnError) => {
+      throw Object.assign(err, { bytesTransferred: x.done, received: buf.slice(0, x.done) });
+    });
   }
 
   /** True when the endpoint is halted (SET_PIPE_STATE TRUE by the device, or halted by the host). */
