@@ -8,16 +8,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
 import { suitePerBackend } from './harness.js';
+import { fixtureArgs } from '../fixture-command.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const HANG_BOUND_MS = 60_000;
-/** Compiled to JavaScript (npm run test:wine: no tsx under Wine), the fixture is a .js file run as is. */
-const compiled = import.meta.url.endsWith('.js');
-
-function fixtureArgs(name: string): string[] {
-  const file = path.join(root, 'test/fixtures', name);
-  return compiled ? [file.replace(/\.ts$/, '.js')] : ['--import', 'tsx', file];
-}
 
 function runFixture(name: string, args: string[]): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; hung: boolean }> {
   return new Promise((resolve) => {

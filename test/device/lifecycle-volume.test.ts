@@ -7,15 +7,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fixtureArgs } from '../fixture-command.js';
 
-const fixture = fileURLToPath(new URL('../fixtures/lifecycle-volume.ts', import.meta.url));
 /** A hang guard only (the run takes seconds alone; the machine is shared and may be loaded). */
 const HANG_GUARD_MS = 240_000;
 
 function runChild(cycles: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture, String(cycles)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...fixtureArgs('lifecycle-volume.ts'), String(cycles)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

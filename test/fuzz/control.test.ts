@@ -91,7 +91,8 @@ test(`fuzz: random setup packets and random answers settle with data or coded er
   }
   device.control.removeAllListeners('setup');
   device.control.handle({ type: 'vendor', request: 0x42 }, () => Buffer.from('still fine'));
-  const last = await emulated.host.controlTransfer({ bmRequestType: 0xc0, bRequest: 0x42, wValue: 0, wIndex: 0, wLength: 64 });
+  // The bound is a hang guard for a loaded machine (the default 5 s was seen to run out in CI).
+  const last = await emulated.host.controlTransfer({ bmRequestType: 0xc0, bRequest: 0x42, wValue: 0, wIndex: 0, wLength: 64 }, undefined, { timeoutMs: 30_000 });
   await device.close();
   await new Promise((r) => setImmediate(r));
   process.off('unhandledRejection', unhandled);
