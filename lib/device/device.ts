@@ -29,7 +29,9 @@ const debug = createDebug('usbfn:device');
  * device: it closes cleanly, with no 'error'.
  */
 function handleGone(err: unknown): boolean {
-  return isUsbFnError(err, ErrorCodes.CANCELED) || isUsbFnError(err, ErrorCodes.CLOSED); // ERROR_INVALID_HANDLE maps to CLOSED
+  // ERROR_INVALID_HANDLE maps to CLOSED; DISCONNECTED here is the handle itself going away (a
+  // Windows query-remove, FunctionFS unmounted), an expected end rather than a device error.
+  return isUsbFnError(err, ErrorCodes.CANCELED) || isUsbFnError(err, ErrorCodes.CLOSED) || isUsbFnError(err, ErrorCodes.DISCONNECTED);
 }
 
 /** Drivers an open UsbFnDevice owns: two devices on one driver would split its bus events between them. */

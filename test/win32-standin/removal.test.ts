@@ -9,6 +9,7 @@ import { kernel32 } from '../../lib/driver/genericusbfn/win32-ffi.js';
 import { FILE_FLAG_OVERLAPPED, GENERIC_READ, GENERIC_WRITE, OPEN_EXISTING } from '../../native-defs/win32-api.js';
 import * as E from '../../native-defs/win32-errors.js';
 import { GenericUsbFnDriver } from '../../lib/driver/genericusbfn/index.js';
+import { UsbFnDevice } from '../../lib/index.js';
 import { EmulatedGenericUsbFn } from '../../lib/driver/emulator/index.js';
 import { GUID, TRANSFER_OUT, ioctlErrorOf, openFake, parkingHandler, standin, standinSuite, until } from './helpers.js';
 
@@ -52,6 +53,20 @@ test('through GenericUsbFnDriver: a query-remove ends the bus events with USBFN_
   assert.is(await removed, 'removed');
   assert.is(err?.code, 'USBFN_ERR_DISCONNECTED');
   await driver.close();
+  await emulator.close();
+});
+
+test('through UsbFnDevice: a query-remove closes the device cleanly, with no error event', async () => {
+  const emulator = new EmulatedGenericUsbFn();
+  const { dev, id } = openFake(emulator);
+  const device = await UsbFnDevice.open({ driver: new GenericUsbFnDriver(dev) });
+  const errors: unknown[] = [];
+  device.on('error', (err) => errors.push(err));
+  const closed = new Promise<void>((resolve) => device.once('close', () => resolve()));
+  assert.is(await standin!.queryRemove(id), 'removed');
+  await closed;
+  assert.ok(device.closed);
+  assert.equal(errors, []);
   await emulator.close();
 });
 
