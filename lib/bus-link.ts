@@ -31,9 +31,12 @@ export class BusLink extends EventEmitter {
     return this.state === 'configured' || (this.state === 'suspended' && this.beforeSuspend === 'configured');
   }
 
-  /** The pipes of the current speed (high speed's before the first reset says otherwise). */
+  /**
+   * The pipes of the current speed (high speed's before the first reset says otherwise). Low
+   * speed has no descriptors of its own: the bus uses the full-speed ones, packet sizes included.
+   */
   get pipes(): PipeInfo[] {
-    const speed = this.speed === 'low' || this.speed === null ? 'high' : this.speed;
+    const speed = this.speed === null ? 'high' : this.speed === 'low' ? 'full' : this.speed;
     return this.classInfo[speed].pipes;
   }
 

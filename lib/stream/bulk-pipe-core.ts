@@ -30,7 +30,7 @@ interface WriteOverride {
 }
 
 const NO_READER: ReaderStats = { readsPending: 0, poolInUse: 0, poolAllocations: 0, bytesRead: 0, transfersCompleted: 0, readsCancelled: 0 };
-const NO_WRITER: WriterStats = { writesPending: 0, writesQueued: 0, bytesWritten: 0, transfersCompleted: 0, writesResent: 0 };
+const NO_WRITER: WriterStats = { writesPending: 0, writesQueued: 0, bytesWritten: 0, transfersCompleted: 0, writesResent: 0, writesDropped: 0 };
 
 export class PipeCore {
   readonly reader: OutPipeReader | null;
@@ -43,6 +43,17 @@ export class PipeCore {
     const { driver, link } = input;
     this.reader = input.out === undefined ? null : new OutPipeReader(driver, link, input.out, options, stream as ReadableHost);
     this.writer = input.in === undefined ? null : new InPipeWriter(driver, link, input.in, options, stream);
+    if (options.onBusLoss === 'end' && this.writer) this.closeAfterDetach(stream, this.writer, this.reader !== null);
+  }
+
+  /**
+   * onBusLoss 'end': after a detach, closes the stream (without an error) once the writes in
+   * flight have settled and, for a BulkPipe, once its readable side has ended.
+   */
+  private closeAfterDetach(stream: PipeHost, writer: InPipeWriter, hasReader: boolean): void {
+    const close = () => void writer.whenDetachedIdle().then(() => stream.destroy());
+    if (hasReader) (stream as unknown as { once(e: string, fn: () => void): void }).once('end', close);
+    else writer.onDetach = close;
   }
 
   /** The stream's _write: one chunk, one transfer. */

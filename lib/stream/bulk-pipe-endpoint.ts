@@ -265,3 +265,14 @@ export abstract class PipeEndpoint {
     this.host.destroy();
   };
 }
+
+/**
+ * Bytes a cancelled transfer had moved (received, or sent and taken by the host): the error's
+ * `bytesTransferred`, or the count the device reported with the failure (IoctlError.bytesReturned,
+ * kept as `cause`), clamped to `capacity`: a driver's count is never trusted past the buffer.
+ */
+export function bytesBeforeCancel(err: unknown, capacity: number): number {
+  const e = err as { bytesTransferred?: unknown; cause?: { bytesReturned?: unknown } } | null;
+  const n = e?.bytesTransferred ?? e?.cause?.bytesReturned;
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? Math.min(n, capacity) : 0;
+}

@@ -19,7 +19,7 @@ import type { BusLink } from '../bus-link.js';
 import type { PipeInfo, UsbFnDriver } from '../driver/driver.js';
 import { ErrorCodes, UsbFnError } from '../errors.js';
 import type { ResolvedPipeOptions } from './bulk-pipe-options.js';
-import { PipeEndpoint, debug, type PipeHost } from './bulk-pipe-endpoint.js';
+import { PipeEndpoint, bytesBeforeCancel, debug, type PipeHost } from './bulk-pipe-endpoint.js';
 
 /** What the reader needs from its stream: a Readable's push. */
 export interface ReadableHost extends PipeHost {
@@ -177,14 +177,4 @@ export class OutPipeReader extends PipeEndpoint {
     for (const slot of this.slots.splice(0)) if (slot.settled) this.pool.release(slot.buffer);
     this.pool.destroy();
   }
-}
-
-/**
- * Bytes a cancelled transfer had received: the error's `bytesTransferred`, or the count the
- * device reported with the failure (IoctlError.bytesReturned, kept as `cause`), clamped.
- */
-function bytesBeforeCancel(err: unknown, capacity: number): number {
-  const e = err as { bytesTransferred?: unknown; cause?: { bytesReturned?: unknown } } | null;
-  const n = e?.bytesTransferred ?? e?.cause?.bytesReturned;
-  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? Math.min(n, capacity) : 0;
 }

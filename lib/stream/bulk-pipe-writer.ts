@@ -11,13 +11,21 @@
  * a zero-length packet (TRANSFER_IN_APPEND_ZERO_PKT); a per-write `zlp` overrides the policy.
  *
  * Bus life: writes the bus cancels in flight are sent again, once each and in order, after the
- * next 'configured' (cancelledWrites 'resend'), or fail the stream ('fail').
+ * next 'configured' (cancelledWrites 'resend'), minus the whole packets the host already took;
+ * or they fail the stream ('fail').
+ *
+ * onBusLoss 'end', on a detach: the host is gone, so every write it has not taken (in flight,
+ * waiting to be re-sent, held, and any written later) is dropped: counted in `writesDropped`,
+ * its writeTransfer() promise rejects USBFN_ERR_DISCONNECTED, and its write() callback is called
+ * without an error (a Writable turns a callback error into 'error', and a detach is an expected
+ * bus event, not a stream failure). end() still finishes. A lone writer then closes itself; a
+ * BulkPipe closes once its readable side has delivered what it received and ended.
  */
 import type { BusLink } from '../bus-link.js';
 import type { UsbFnDriver } from '../driver/driver.js';
 import { ErrorCodes, UsbFnError } from '../errors.js';
 import type { ResolvedPipeOptions } from './bulk-pipe-options.js';
-import { PipeEndpoint, debug, type PipeHost } from './bulk-pipe-endpoint.js';
+import { PipeEndpoint, bytesBeforeCancel, debug, type PipeHost } from './bulk-pipe-endpoint.js';
 
 export type WriteCallback = (err?: Error | null) => void;
 
@@ -31,6 +39,8 @@ export interface TransferWaiter {
 class WriteOp {
   sending = false;
   epoch = 0;
+  /** Bytes the host already took in earlier attempts (whole packets of a transfer the bus cancelled). */
+  sent = 0;
   constructor(
     readonly data: Uint8Array,
     readonly zlp: boolean | undefined,
@@ -46,6 +56,8 @@ export interface WriterStats {
   transfersCompleted: number;
   /** Writes sent again after the bus cancelled them. */
   writesResent: number;
+  /** Writes dropped because the device was detached (onBusLoss 'end'). */
+  writesDropped: number;
 }
 
 export class InPipeWriter extends PipeEndpoint {
@@ -61,6 +73,12 @@ export class InPipeWriter extends PipeEndpoint {
   private bytesWritten = 0;
   private transfersCompleted = 0;
   private writesResent = 0;
+  private writesDropped = 0;
+  /** onBusLoss 'end' saw a detach: nothing more goes out; see the file comment. */
+  private detached = false;
+  private detachedIdleWaiters: Array<() => void> = [];
+  /** Called once on a detach with onBusLoss 'end' (PipeCore closes a lone writer with it). */
+  onDetach: (() => void) | null = null;
 
   /** Called by the stream constructors in bulk-pipe.ts only. */
   constructor(driver: UsbFnDriver, link: BusLink, endpointAddress: number, options: ResolvedPipeOptions, host: PipeHost) {
@@ -74,6 +92,7 @@ export class InPipeWriter extends PipeEndpoint {
       bytesWritten: this.bytesWritten,
       transfersCompleted: this.transfersCompleted,
       writesResent: this.writesResent,
+      writesDropped: this.writesDropped,
     };
   }
 
@@ -82,6 +101,7 @@ export class InPipeWriter extends PipeEndpoint {
    * runs at once while the window has room, else when an earlier transfer completes.
    */
   write(data: Uint8Array, zlp: boolean | undefined, waiter: TransferWaiter | undefined, callback: WriteCallback): void {
+    if (this.detached) return this.drop(waiter, callback);
     if (this.failure) return callback(this.failure);
     if (data.length === 0 && zlp === undefined && this.options.zlp === 'never' && !this.options.packetMode) {
       waiter?.resolve(0); // nothing to send, and no ZLP wanted
@@ -98,6 +118,7 @@ export class InPipeWriter extends PipeEndpoint {
 
   /** The stream's _final: calls back once every accepted write has completed. */
   final(callback: WriteCallback): void {
+    if (this.detached) return callback();
     if (this.failure) return callback(this.failure);
     if (this.queue.length === 0 && !this.held) return callback();
     this.finalCallback = callback;
@@ -135,10 +156,12 @@ export class InPipeWriter extends PipeEndpoint {
 
   private send(op: WriteOp): void {
     const pipe = this.pipe!;
+    // The ZLP decision is the whole write's: what already went out was whole packets.
     const zlp = op.zlp ?? (this.options.zlp === 'auto' && op.data.length % pipe.maxPacketSize === 0);
     op.sending = true;
     op.epoch = this.epoch;
-    const transfer = this.track(this.driver.transferIn(pipe.pipeId, op.data, { zlp, signal: this.aborter.signal }));
+    const rest = op.sent > 0 ? op.data.subarray(op.sent) : op.data;
+    const transfer = this.track(this.driver.transferIn(pipe.pipeId, rest, { zlp, signal: this.aborter.signal }));
     transfer.then(
       () => this.completed(op),
       (err: unknown) => this.failed(op, err),
@@ -150,6 +173,7 @@ export class InPipeWriter extends PipeEndpoint {
     this.bytesWritten += op.data.length;
     this.transfersCompleted++;
     op.waiter?.resolve(op.data.length);
+    if (this.detached) return this.checkDetachedIdle();
     this.admitHeld();
     if (this.stallBarrier && !this.queue.some((o) => o.seq <= this.stallBarrier!.seq)) this.openStallBarrier();
     if (this.queue.length === 0 && !this.held && this.finalCallback) return this.takeFinal()();
@@ -160,11 +184,15 @@ export class InPipeWriter extends PipeEndpoint {
     op.sending = false;
     const kind = this.classify(err, op.epoch);
     if (kind === 'aborted') return;
+    if (this.detached) return this.dropQueued(op);
     if (kind === 'bus' && this.options.cancelledWrites === 'fail') {
       return this.failAll(new UsbFnError(ErrorCodes.CANCELED, 'a write was cancelled by the bus (cancelledWrites: fail)', { cause: err }));
     }
     if (kind === 'fatal') return this.failAll(err as Error);
-    // 'bus' or 'stall': stays queued, in order, and goes out again when the endpoint may transfer.
+    // 'bus' or 'stall': stays queued, in order, and goes out again when the endpoint may transfer,
+    // minus the whole packets the host already took (it saw them ACKed: sending them again
+    // would duplicate them).
+    op.sent += bytesBeforeCancel(err, op.data.length - op.sent);
     this.writesResent++;
     debug('ep 0x%s: write of %d bytes held for re-sending (%s)', this.endpointAddress.toString(16), op.data.length, kind);
     this.pump();
@@ -180,12 +208,43 @@ export class InPipeWriter extends PipeEndpoint {
     callback();
   }
 
-  /** onBusLoss 'end' on Detach: nothing accepted can be delivered any more. */
+  /** onBusLoss 'end' on Detach: drops what the host has not taken (see the file comment). */
   protected endOnDetach(): void {
-    const lost = this.queue.length + (this.held ? 1 : 0);
-    const err = new UsbFnError(ErrorCodes.DISCONNECTED, 'the device was detached');
-    this.failure = err;
-    if (lost > 0) this.failAll(err);
+    this.detached = true;
+    for (const op of this.queue.filter((o) => !o.sending)) this.dropQueued(op);
+    if (this.held) {
+      const { op, callback } = this.held;
+      this.held = null;
+      this.drop(op.waiter, callback);
+    }
+    if (this.finalCallback) this.takeFinal()();
+    this.checkDetachedIdle();
+    this.onDetach?.();
+  }
+
+  /** Resolves once, after a detach (onBusLoss 'end'), every write in flight has settled. */
+  whenDetachedIdle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.detachedIdleWaiters.push(resolve);
+      this.checkDetachedIdle();
+    });
+  }
+
+  private dropQueued(op: WriteOp): void {
+    this.remove(op);
+    this.drop(op.waiter, () => undefined);
+    this.checkDetachedIdle();
+  }
+
+  private drop(waiter: TransferWaiter | undefined, callback: WriteCallback): void {
+    this.writesDropped++;
+    waiter?.reject(new UsbFnError(ErrorCodes.DISCONNECTED, 'the device was detached before the host took this write'));
+    callback();
+  }
+
+  private checkDetachedIdle(): void {
+    if (!this.detached || this.queue.length > 0 || this.detachedIdleWaiters.length === 0) return;
+    for (const wake of this.detachedIdleWaiters.splice(0)) wake();
   }
 
   /** Settles everything with `err` and destroys the stream with it. */

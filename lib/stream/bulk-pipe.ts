@@ -69,9 +69,11 @@ export interface BulkStreamControls {
  */
 function writeTransfer(stream: Writable, core: PipeCore, data: Uint8Array, options: WriteTransferOptions = {}): Promise<number> {
   return new Promise<number>((resolve, reject) => {
+    // A fresh view (no copy) per call: the options are keyed by this object, and the caller's own
+    // Buffer may still sit in the stream's buffer from a plain write(), which must not take them.
     const chunk: object = core.options.packetMode
       ? { data, zlp: options.zlp }
-      : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const waiter = { resolve, reject };
     core.expectWrite(chunk, options.zlp, waiter);
     stream.write(chunk, (err?: Error | null) => {

@@ -167,22 +167,24 @@ forEachBackend((backend, it) => {
       assert.equal([reader.stats.readsPending, reader.stats.poolInUse], [0, 0]);
     }));
 
-  it("onBusLoss 'end': a writer with writes not yet delivered fails with USBFN_ERR_DISCONNECTED; one with none does not", () =>
+  it("onBusLoss 'end': a writer's undelivered writes are dropped and counted, their writeTransfer() rejects DISCONNECTED, no 'error'", () =>
     withStack(backend, async (s) => {
+      // Issue 11 / issue 7 changed this contract: it used to destroy a busy writer with 'error'.
       const idle = new BulkWriter({ driver: s.driver, link: s.link, in: BULK_IN, onBusLoss: 'end' });
       let idleError: Error | null = null;
       idle.on('error', (e) => (idleError = e));
       const busy = new BulkWriter({ driver: s.driver, link: s.link, in: 0x81, onBusLoss: 'end' });
-      const failed = new Promise<Error>((resolve) => busy.on('error', resolve));
-      busy.write(Buffer.alloc(100));
+      let busyError: Error | null = null;
+      busy.on('error', (e) => (busyError = e));
+      const dropped = busy.writeTransfer(Buffer.alloc(100)).then(() => 'sent', (e: { code?: string }) => e.code);
       await until(() => busy.stats.writesPending === 1, 'in flight');
       s.host.detach();
-      assert.is(((await failed) as { code?: string }).code, 'USBFN_ERR_DISCONNECTED');
-      for (let i = 0; i < 10; i++) await turn();
-      assert.is(idleError, null, 'a writer with nothing pending does not error on the detach itself');
+      assert.is(await dropped, 'USBFN_ERR_DISCONNECTED');
+      await until(() => busy.closed && idle.closed, 'both writers closed');
+      assert.equal([busyError, idleError], [null, null]);
+      assert.equal([busy.stats.writesDropped, idle.stats.writesDropped], [1, 0]);
       const later = await new Promise<Error | null | undefined>((resolve) => idle.write(Buffer.alloc(1), resolve));
-      assert.is((later as { code?: string }).code, 'USBFN_ERR_DISCONNECTED', 'a write after the detach fails');
-      await destroyed(idle);
+      assert.is((later as { code?: string }).code, 'ERR_STREAM_DESTROYED', 'a write after the detach fails its callback only');
     }));
 
   it("onBusLoss 'destroy': detach destroys the stream with USBFN_ERR_DISCONNECTED and releases everything", () =>

@@ -22,8 +22,13 @@ export class BusEventQueue {
 
   constructor(
     private readonly limit: number,
-    private readonly complete: (req: IoctlRequest, errno: number, bytesReturned: number) => void,
+    private readonly complete: (req: IoctlRequest, errno: number, bytesReturned: number, n: Notification) => void,
   ) {}
+
+  /** BUS_EVENT_NOTIFICATION requests waiting for an event. */
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
 
   /** Events waiting for a BUS_EVENT_NOTIFICATION request. */
   get queuedCount(): number {
@@ -64,6 +69,6 @@ export class BusEventQueue {
     // METHOD_OUT_DIRECT: the 12 bytes land in the caller's own buffer.
     // (cast: codec.ts infers its default parameter as Uint8Array<ArrayBuffer>; any Uint8Array works)
     encodeNotification(n, req.output as Uint8Array<ArrayBuffer>);
-    this.complete(req, 0, LAYOUT.NOTIFICATION_SIZE);
+    this.complete(req, 0, LAYOUT.NOTIFICATION_SIZE, n);
   }
 }

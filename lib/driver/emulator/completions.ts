@@ -72,6 +72,8 @@ export class IoctlRequest {
   /** A fault to apply when the request completes (injectFault with at: 'completion'). */
   override?: { errno: number; bytesReturned: number };
   detachSignal?: () => void;
+  /** Runs when the completion is delivered to the device, just before its promise settles. */
+  onDelivered?: () => void;
 
   constructor(
     readonly info: IoctlInfo,

@@ -10,7 +10,7 @@
  * the wrong state (ERROR_BAD_COMMAND).
  */
 import createDebug from 'debug';
-import type { SetupPacket } from '../../../native-defs/codec.js';
+import type { Notification, SetupPacket } from '../../../native-defs/codec.js';
 import { ERROR_GEN_FAILURE, ERROR_BAD_COMMAND, ERROR_INVALID_PARAMETER, ERROR_OPERATION_ABORTED } from '../../../native-defs/win32-errors.js';
 import type { BusSpeed } from '../driver.js';
 import type { IoctlRequest } from './completions.js';
@@ -33,6 +33,10 @@ interface Session {
   /** Bytes the device has queued with TRANSFER_IN so far (never more than wLength). */
   inQueued: number;
   handshake?: IoctlRequest;
+  /** The SetupPacket notification of this session. */
+  readonly notification: Notification;
+  /** Its notification has been delivered to the device: only now can EP0 requests be its answer. */
+  delivered: boolean;
 }
 
 /** EP0 of one emulated interface: the control transfer in progress and EP0's halt bit. */
@@ -76,7 +80,8 @@ export class Control {
 
   private open(setup: SetupPacket, data: Uint8Array | undefined, op: HostOp<Uint8Array>): void {
     const deviceToHost = (setup.bmRequestType & 0x80) !== 0;
-    const s: Session = { setup, deviceToHost, phase: setup.wLength > 0 ? 'data' : 'status', op, inQueued: 0 };
+    const notification: Notification = { event: UsbFnEvent.SetupPacket, setupPacket: setup };
+    const s: Session = { setup, deviceToHost, phase: setup.wLength > 0 ? 'data' : 'status', op, inQueued: 0, notification, delivered: false };
     this.session = s;
     if (s.phase === 'data') {
       const stageDone = () => this.dataStageDone(s);
@@ -88,12 +93,28 @@ export class Control {
         this.toDevice.addSource(s.hostXfer);
       }
     }
-    this.core.events.post({ event: UsbFnEvent.SetupPacket, setupPacket: setup });
+    this.core.events.post(notification);
+  }
+
+  /** A SetupPacket notification reached the device: its session may now be answered. */
+  delivered(n: Notification): void {
+    if (this.session?.notification === n) this.session.delivered = true;
+  }
+
+  /**
+   * The error for an EP0 request that cannot belong to the session in progress: none open (22),
+   * or one whose setup packet the device has not been handed yet, so the request answers an
+   * older, superseded setup (995: it was cancelled with that one). 0 when it may proceed.
+   */
+  private staleness(s: Session | null): number {
+    if (!s) return ERROR_BAD_COMMAND;
+    return s.delivered ? 0 : ERROR_OPERATION_ABORTED;
   }
 
   /** TRANSFER_IN(_APPEND_ZERO_PKT) on pipe 0. Returns 0 when queued, else the Win32 error. */
   transferIn(req: IoctlRequest, buf: Uint8Array, appendZlp: boolean): number {
     const s = this.session;
+    if (this.staleness(s)) return this.staleness(s);
     if (!s || !s.deviceToHost || s.phase !== 'data') return ERROR_BAD_COMMAND;
     if (buf.length > s.setup.wLength - s.inQueued) return ERROR_INVALID_PARAMETER;
     s.inQueued += buf.length;
@@ -113,6 +134,7 @@ export class Control {
   /** TRANSFER_OUT on pipe 0. Returns 0 when queued, else the Win32 error. */
   transferOut(req: IoctlRequest, buf: Uint8Array): number {
     const s = this.session;
+    if (this.staleness(s)) return this.staleness(s);
     if (!s || s.deviceToHost || s.phase !== 'data') return ERROR_BAD_COMMAND;
     const x = new Xfer(buf, false, 'device', (_, outcome) => this.core.complete(req, outcome === 'ok' ? 0 : ERROR_GEN_FAILURE, x.done),
       () => this.core.complete(req, ERROR_OPERATION_ABORTED, x.done));
@@ -124,6 +146,7 @@ export class Control {
   /** CONTROL_STATUS_HANDSHAKE_IN / _OUT. Returns 0 when accepted (it may wait for the data stage), else the Win32 error. */
   handshake(req: IoctlRequest, direction: 'in' | 'out'): number {
     const s = this.session;
+    if (this.staleness(s)) return this.staleness(s);
     if (!s || s.handshake || !this.handshakeFits(s, direction)) return ERROR_BAD_COMMAND;
     s.handshake = req;
     req.cancel = () => {

@@ -60,6 +60,13 @@ export class EmulatorCore {
   state: EmulatedDeviceState = 'detached';
   speed: BusSpeed | undefined;
   configurationValue = 0;
+  /**
+   * Set by a bus loss (reset, unconfigure, detach) that cancelled device data transfers while the
+   * device was waiting for bus events; cleared when the device asks for its next event, i.e. has
+   * processed that one. Data transfers issued meanwhile are refused (22): none can reach a host
+   * that configured again in the same instant ahead of the cancelled ones the device re-sends.
+   */
+  lossFence = false;
   private suspendedFrom: EmulatedDeviceState = 'detached';
   private activationWaiters: Array<() => void> = [];
 
@@ -68,7 +75,10 @@ export class EmulatorCore {
     this.classInfo = buildClassInfo(this.options);
     this.classInfoEx = buildClassInfoEx(this.options);
     this.descriptorSets = buildDescriptorSets(this.options);
-    this.events = new BusEventQueue(this.options.eventQueueLimit, (r, e, n) => this.complete(r, e, n));
+    this.events = new BusEventQueue(this.options.eventQueueLimit, (r, e, bytes, n) => {
+      if (n.event === UsbFnEvent.SetupPacket) r.onDelivered = () => this.control.delivered(n);
+      this.complete(r, e, bytes);
+    });
     this.pipes = this.options.endpoints.map((cfg) => ({ cfg, engine: new PacketPipe(cfg.maxPacketSize.high), halted: false }));
     this.control = new Control(this);
     this.refreshPipes();
@@ -86,6 +96,7 @@ export class EmulatorCore {
     if (errno !== 0) debug('%s #%d failed: %s (%d)', req.info.name, req.info.id, win32ErrorName(errno), errno);
     this.completions.defer(() => {
       this.pending.delete(req);
+      req.onDelivered?.();
       if (this.sink.listening()) this.sink.emit({ ...req.info, errno, bytesReturned });
       if (errno === 0) req.resolve(bytesReturned);
       else req.reject(new IoctlError(errno, bytesReturned, `${req.info.name} failed with ${win32ErrorName(errno)} (${errno})`));
@@ -144,7 +155,7 @@ export class EmulatorCore {
 
   reset(speed: BusSpeed): void {
     this.requireAttached('reset');
-    this.abortTransfers('reset', true);
+    const fenced = this.abortTransfers('reset', true);
     this.state = 'default';
     this.speed = speed;
     this.configurationValue = 0;
@@ -155,7 +166,7 @@ export class EmulatorCore {
     }
     this.control.setSpeed(speed);
     this.refreshPipes();
-    this.events.post({ event: UsbFnEvent.Reset, busSpeed: SPEED_CODE[speed] });
+    this.postLoss({ event: UsbFnEvent.Reset, busSpeed: SPEED_CODE[speed] }, fenced);
   }
 
   configure(value: number): void {
@@ -174,11 +185,11 @@ export class EmulatorCore {
   unconfigure(): void {
     this.requireAttached('unconfigure');
     if (this.state !== 'configured') throw stateError(`unconfigure: not configured (state ${this.state})`);
-    this.abortTransfers('unconfigure', false);
+    const fenced = this.abortTransfers('unconfigure', false);
     this.state = 'default';
     this.configurationValue = 0;
     this.refreshPipes();
-    this.events.post({ event: UsbFnEvent.UnConfigured });
+    this.postLoss({ event: UsbFnEvent.UnConfigured }, fenced);
   }
 
   setInterface(interfaceNumber: number, alternateSetting: number): void {
@@ -209,13 +220,13 @@ export class EmulatorCore {
   detach(): void {
     this.requireOpen();
     if (this.state === 'detached') return;
-    this.abortTransfers('detach', true);
+    const fenced = this.abortTransfers('detach', true);
     this.state = 'detached';
     this.speed = undefined;
     this.configurationValue = 0;
     for (const p of this.pipes) p.halted = false;
     this.refreshPipes();
-    this.events.post({ event: UsbFnEvent.Detach });
+    this.postLoss({ event: UsbFnEvent.Detach }, fenced);
   }
 
   /** Posts any notification (PortType, BusTearDown, unknown codes…); no state change. */
@@ -237,12 +248,25 @@ export class EmulatorCore {
     await this.completions.drained();
   }
 
-  /** Cancels pending transfers: device side with 995, host side with the reason's error. */
-  private abortTransfers(reason: AbortReason, includeEp0: boolean): void {
+  /** Posts a bus-loss event, fencing data transfers when it cancelled some (see lossFence). */
+  private postLoss(n: Notification, cancelledTransfers: boolean): void {
+    if (cancelledTransfers && this.events.waitingCount > 0) this.lossFence = true;
+    this.events.post(n);
+  }
+
+  /**
+   * Cancels pending transfers: device side with 995, host side with the reason's error. Returns
+   * true when a device data transfer was cancelled.
+   */
+  private abortTransfers(reason: AbortReason, includeEp0: boolean): boolean {
+    const device = (x: { side: string }) => x.side === 'device';
+    const cancelled = this.pipes.some((p) => p.engine.sources.some(device) || p.engine.sinks.some(device));
     for (const p of this.pipes) p.engine.abort(reason);
-    if (!includeEp0) return;
-    this.control.abort(reason);
-    this.control.halted = false; // a reset or a new attach starts EP0 afresh
+    if (includeEp0) {
+      this.control.abort(reason);
+      this.control.halted = false; // a reset or a new attach starts EP0 afresh
+    }
+    return cancelled;
   }
 
   private refreshPipes(): void {

@@ -52,6 +52,10 @@
  *   does not cancel transfers; SET_INTERFACE only posts SetInterface (alternate settings share
  *   one pipe set). Suspend keeps transfers pending; no packets move until Resume.
  * - Completions run in one batch per event-loop turn (setImmediate), FIFO.
+ * - A reset, unconfigure or detach that cancels device data transfers while the device waits
+ *   for bus events refuses new data transfers (22) until the device asks for its next event:
+ *   a host that configures again in the same instant cannot receive a transfer issued before
+ *   the device processed the loss (on a real bus, re-enumeration takes milliseconds).
  *
  * Not modelled: several interfaces or alternate pipe sets, isochronous endpoints, bus timing
  * (frames, interrupt intervals, bandwidth), data toggles and retries, low-speed packet limits,

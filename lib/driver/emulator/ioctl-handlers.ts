@@ -49,7 +49,7 @@ function transfer(isIn: boolean, appendZlp: boolean): Handler {
       const errno = isIn ? core.control.transferIn(req, buf, appendZlp) : core.control.transferOut(req, buf);
       return errno === 0 ? undefined : fail(core, req, errno);
     }
-    if (!core.dataAllowed) return fail(core, req, ERROR_BAD_COMMAND);
+    if (!core.dataAllowed || core.lossFence) return fail(core, req, ERROR_BAD_COMMAND);
     if (pipe.halted) return fail(core, req, ERROR_GEN_FAILURE);
     queueDataTransfer(core, req, pipe, buf, appendZlp);
   };
@@ -143,6 +143,7 @@ const registerUsbString: Handler = (core, req) => {
 
 const busEventNotification: Handler = (core, req) => {
   if (!req.output || req.output.length < LAYOUT.NOTIFICATION_SIZE) return fail(core, req, ERROR_INSUFFICIENT_BUFFER);
+  core.lossFence = false; // the device has taken in the bus loss: it may transfer again
   core.events.addRequest(req);
 };
 
