@@ -60,3 +60,14 @@ export const CM_NOTIFY_FILTER_SIZE = 16 + 2 * MAX_DEVICE_ID_LEN;
 export const CM_NOTIFY_FILTER_GUID_OFFSET = 16;
 /** Offset of u.DeviceInterface.SymbolicLink in CM_NOTIFY_EVENT_DATA (FilterType, Reserved, GUID). */
 export const CM_NOTIFY_EVENT_DATA_LINK_OFFSET = 24;
+/** CM_NOTIFY_FILTER.FilterType for the device behind an open handle (query-remove and removal). */
+export const CM_NOTIFY_FILTER_TYPE_DEVICEHANDLE = 1;
+/** Offset of u.DeviceHandle.hTarget in CM_NOTIFY_FILTER. */
+export const CM_NOTIFY_FILTER_HANDLE_OFFSET = 16;
+/** CM_NOTIFY_ACTION values for a device-handle registration. */
+export const CM_NOTIFY_ACTION_DEVICEQUERYREMOVE = 2;
+export const CM_NOTIFY_ACTION_DEVICEQUERYREMOVEFAILED = 3;
+export const CM_NOTIFY_ACTION_DEVICEREMOVEPENDING = 4;
+export const CM_NOTIFY_ACTION_DEVICEREMOVECOMPLETE = 5;
+/** GetExitCodeThread's answer while the thread runs. */
+export const STILL_ACTIVE = 259;

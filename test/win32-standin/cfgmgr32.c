@@ -13,7 +13,8 @@
 
 #define MAX_IFACES 4096 /* ids are never reused: a stale handle must not reach a new interface */
 #define LINK_CHARS 256
-static struct { int used, present, handles; GUID guid; WCHAR link[LINK_CHARS]; } ifaces[MAX_IFACES];
+static struct { int used, present, handles, query; GUID guid; WCHAR link[LINK_CHARS]; } ifaces[MAX_IFACES];
+enum { QUERY_NONE = -2, QUERY_PENDING = -1, QUERY_REMOVED = 0, QUERY_VETOED = 1 }; /* ifaces[].query - 2 */
 static struct { GUID guid; WCHAR link[LINK_CHARS]; int armed; } race;
 
 static size_t wlen(const WCHAR *s) { size_t n = 0; while (s[n]) n++; return n; }
@@ -69,6 +70,34 @@ EXPORT int32_t standin_remove_interface(uint32_t id) {
   if (!ok) return -1;
   standin_queue_event(ACTION_REMOVAL, &g, link);
   return 0;
+}
+
+/** Test hook: the PnP manager queries removal of interface `id` (a driver update, a disable). The
+ * outcome arrives later: standin_query_remove_result. Returns 0, or -1 if `id` is not present. */
+EXPORT int32_t standin_query_remove(uint32_t id) {
+  pthread_mutex_lock(&standin_lock);
+  int ok = id >= 1 && id <= MAX_IFACES && ifaces[id - 1].used && ifaces[id - 1].present;
+  if (ok) ifaces[id - 1].query = QUERY_PENDING + 2;
+  pthread_mutex_unlock(&standin_lock);
+  if (!ok) return -1;
+  standin_queue_query_remove(id);
+  return 0;
+}
+
+/** The last query-remove of `id`: -1 still running, 0 removed, 1 vetoed, -2 none. */
+EXPORT int32_t standin_query_remove_result(uint32_t id) {
+  if (id < 1 || id > MAX_IFACES) return QUERY_NONE;
+  pthread_mutex_lock(&standin_lock);
+  int q = ifaces[id - 1].query - 2;
+  pthread_mutex_unlock(&standin_lock);
+  return q;
+}
+
+void standin_query_remove_done(uint32_t iface, int vetoed) {
+  if (!vetoed) standin_remove_interface(iface);
+  pthread_mutex_lock(&standin_lock);
+  ifaces[iface - 1].query = (vetoed ? QUERY_VETOED : QUERY_REMOVED) + 2;
+  pthread_mutex_unlock(&standin_lock);
 }
 
 /** Test hook: the next size query is followed at once by this interface's arrival, so the list

@@ -94,6 +94,31 @@ test('a warning inside dispatch (ERROR_MORE_DATA) still queues a packet: settled
   remove();
 });
 
+test('a warning inside dispatch: the next request gets its own OVERLAPPED, not the one whose packet is still coming', async () => {
+  const h = parkingHandler();
+  let first = true;
+  const { dev, remove } = openFake({
+    ioctl: (code, input, output, signal) => {
+      if (!first) return h.ioctl(code, input, output, signal);
+      first = false;
+      throw new IoctlError(ERROR_MORE_DATA, 6);
+    },
+  });
+  const before = standin!.stats();
+  const warned = ioctlErrorOf(dev.ioctl(TRANSFER_OUT, pipe1(), new Uint8Array(8)));
+  let settled = false;
+  const next = dev.ioctl(TRANSFER_OUT, pipe1(), new Uint8Array(8)).finally(() => (settled = true));
+  assert.is((await warned).errno, ERROR_MORE_DATA);
+  await until(() => standin!.stats().packetsDequeued - before.packetsDequeued >= 1, 'the warning\'s packet');
+  assert.is(standin!.stats().overlappedReuse, before.overlappedReuse, 'no OVERLAPPED was reused while its packet was queued');
+  assert.is(h.parked.length, 1, 'the second request reached the driver');
+  assert.not.ok(settled, 'the second request is not settled by the first one\'s packet');
+  h.parked[0]!.resolve(2);
+  assert.is(await next, 2);
+  await dev.close();
+  remove();
+});
+
 const SPEC_ERRORS = [
   E.ERROR_OPERATION_ABORTED, E.ERROR_INSUFFICIENT_BUFFER, E.ERROR_DEVICE_NOT_CONNECTED, E.ERROR_GEN_FAILURE,
   E.ERROR_INVALID_PARAMETER, E.ERROR_NOT_SUPPORTED, E.ERROR_INVALID_HANDLE, E.ERROR_FILE_NOT_FOUND,

@@ -18,6 +18,7 @@ import { ensureKoffiConfigured } from '../../lib/driver/genericusbfn/win32-ffi.j
 import { guidBytes } from '../../lib/driver/genericusbfn/win32-discovery.js';
 import { ERROR_DEVICE_NOT_CONNECTED, ERROR_GEN_FAILURE } from '../../native-defs/win32-errors.js';
 import { buildStandin } from './build.js';
+import { waitUntil } from '../wait.js';
 
 /** What serves one device interface: IoctlDevice's ioctl, optionally answering synchronously. */
 export interface StandinHandler {
@@ -60,17 +61,20 @@ export interface StandinStats {
   handlesOpen: number; requestsOutstanding: number; requestsStarted: number; completions: number;
   badCompletions: number; packetsPosted: number; packetsDequeued: number; packetsDropped: number;
   cancelsForwarded: number; overlappedReuse: number; portsAlive: number; devicesAlive: number;
-  registrations: number; notificationsDelivered: number;
+  registrations: number; notificationsDelivered: number; callbacksRunning: number; threadsAlive: number;
 }
 const STAT_NAMES: (keyof StandinStats)[] = ['handlesOpen', 'requestsOutstanding', 'requestsStarted', 'completions',
   'badCompletions', 'packetsPosted', 'packetsDequeued', 'packetsDropped', 'cancelsForwarded', 'overlappedReuse',
-  'portsAlive', 'devicesAlive', 'registrations', 'notificationsDelivered'];
+  'portsAlive', 'devicesAlive', 'registrations', 'notificationsDelivered', 'callbacksRunning', 'threadsAlive'];
 
 interface Exports {
   standin_set_callbacks: KoffiFunc<(forward: bigint, cancel: bigint, closed: bigint) => void>;
   standin_complete: KoffiFunc<(token: number, status: number, bytes: number) => number>;
   standin_set_completion_delay_us: KoffiFunc<(us: number) => void>;
   standin_set_completion_thread: KoffiFunc<(on: number) => void>;
+  standin_set_notifier_busy_us: KoffiFunc<(us: number) => void>;
+  standin_query_remove: KoffiFunc<(id: number) => number>;
+  standin_query_remove_result: KoffiFunc<(id: number) => number>;
   standin_stats: KoffiFunc<(out: Uint32Array, n: number) => void>;
   standin_add_interface: KoffiFunc<(guid: Uint8Array, link: string) => number>;
   standin_remove_interface: KoffiFunc<(id: number) => number>;
@@ -107,6 +111,9 @@ export class Standin {
       standin_complete: lib.func('int32_t standin_complete(uint32_t token, uint32_t status, uint32_t bytes)'),
       standin_set_completion_delay_us: lib.func('void standin_set_completion_delay_us(uint32_t us)'),
       standin_set_completion_thread: lib.func('void standin_set_completion_thread(int32_t on)'),
+      standin_set_notifier_busy_us: lib.func('void standin_set_notifier_busy_us(uint32_t us)'),
+      standin_query_remove: lib.func('int32_t standin_query_remove(uint32_t id)'),
+      standin_query_remove_result: lib.func('int32_t standin_query_remove_result(uint32_t id)'),
       standin_stats: lib.func('void standin_stats(_Out_ uint32_t *out, uint32_t n)'),
       standin_add_interface: lib.func('uint32_t standin_add_interface(void *guid, const char16_t *link)'),
       standin_remove_interface: lib.func('int32_t standin_remove_interface(uint32_t id)'),
@@ -132,6 +139,17 @@ export class Standin {
     if (this.lib.standin_remove_interface(id) !== 0) throw new Error(`no present interface ${id}`);
   }
 
+  /**
+   * The PnP manager asks to remove interface `id` (driver update, disable). Resolves 'removed'
+   * or 'vetoed' (an open handle, or a handle registration that refused, vetoes it).
+   */
+  async queryRemove(id: number): Promise<'removed' | 'vetoed'> {
+    if (this.lib.standin_query_remove(id) !== 0) throw new Error(`no present interface ${id}`);
+    let result = -1;
+    await waitUntil(() => (result = this.lib.standin_query_remove_result(id)) !== -1, 'the query-remove');
+    return result === 0 ? 'removed' : 'vetoed';
+  }
+
   /** See standin_arm_list_race: the next size query is followed by this interface's arrival. */
   armListRace(interfaceGuid: string, symbolicLink: string, handler: StandinHandler): void {
     this.lib.standin_arm_list_race(guidBytes(interfaceGuid), symbolicLink);
@@ -142,6 +160,11 @@ export class Standin {
   /** Delays each asynchronous completion on the library's completion thread. */
   setCompletionDelay(microseconds: number): void {
     this.lib.standin_set_completion_delay_us(microseconds);
+  }
+
+  /** Keeps the notifier thread busy (running stand-in code) this long before each event. */
+  setNotifierBusy(microseconds: number): void {
+    this.lib.standin_set_notifier_busy_us(microseconds);
   }
 
   /**

@@ -1,20 +1,26 @@
 /*
- * DeviceIoControl, CancelIoEx, GetOverlappedResult and the completion thread. The I/O manager's
- * rules are reproduced because they are what the koffi code must get right (IopCompleteRequest):
- *  - DeviceIoControl sets OVERLAPPED.Internal = STATUS_PENDING, then calls the "driver": the JS
- *    forward callback, synchronously on the caller's thread, as a dispatch routine runs.
- *  - Completed inside dispatch with success or a warning: Internal/InternalHigh written, a packet
- *    queued to the port before DeviceIoControl returns (TRUE, or FALSE + the warning's error).
- *    Completed inside dispatch with an error: nothing written, no packet, FALSE + the error.
- *  - Otherwise FALSE + ERROR_IO_PENDING; standin_complete() later hands the request to the
- *    completion thread, which writes InternalHigh then Internal (release order) and posts the
- *    packet. So completions really arrive from another thread, after the JS call returned.
+ * DeviceIoControl, NtDeviceIoControlFile, CancelIoEx, GetOverlappedResult and the completion
+ * thread. The I/O manager's rules are reproduced because they are what the koffi code must get
+ * right (IopCompleteRequest, IoRemoveIoCompletion):
+ *  - NtDeviceIoControlFile calls the "driver": the JS forward callback, synchronously on the
+ *    caller's thread, as a dispatch routine runs, and returns its NTSTATUS. DeviceIoControl is
+ *    kernelbase's wrapper: it sets OVERLAPPED.Internal = STATUS_PENDING, passes the OVERLAPPED as
+ *    both the status block and the APC context, and turns the NTSTATUS into BOOL + last error.
+ *  - Completed inside dispatch with an error: no status block, no packet; the error is returned.
+ *  - Completed inside dispatch with success, information or a warning, or completed later: on a
+ *    handle bound to a completion port a packet is queued, and the status block is written only
+ *    when that packet is dequeued (port.c), so Internal still reads STATUS_PENDING when the call
+ *    returns. On a handle with no port the block is written at completion.
+ *  - Otherwise STATUS_PENDING (FALSE + ERROR_IO_PENDING); standin_complete() later hands the
+ *    request to the completion thread, which posts the packet. So completions really arrive from
+ *    another thread, after the JS call returned.
  *  - CancelIoEx only *requests* cancellation (the JS cancel callback aborts the emulator's
  *    request); the request still completes exactly once, with 995 or with whatever won the race.
  *    A request already handed to the completion thread is not found (ERROR_NOT_FOUND).
  * Stricter than Windows, on purpose: a non-overlapped handle, a NULL OVERLAPPED, or an OVERLAPPED
- * that is still in flight on the handle are refused with ERROR_INVALID_PARAMETER (and counted),
- * because each is a bug in the caller that Windows would let corrupt memory instead.
+ * that is still in flight on the handle (or whose packet is still queued) is refused with
+ * ERROR_INVALID_PARAMETER (and counted), because each is a bug in the caller that Windows would
+ * let corrupt memory instead.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -27,7 +33,8 @@ struct request {
   uint32_t id, gen;
   int state, in_dispatch;
   device *dev;
-  OVERLAPPED *ov;
+  OVERLAPPED *ov;        /* the status block (what CancelIoEx matches) */
+  void *ctx;             /* the APC context: what the completion packet hands back */
   DWORD status, bytes;
   request *prev, *next; /* device's list (pending or completing), or the free list (next) */
   request *qnext;       /* completion queue: a completing request is still on its device's list */
@@ -99,6 +106,7 @@ static void request_retire(request *r) {
   r->state = R_FREE;
   r->dev = NULL;
   r->ov = NULL;
+  r->ctx = NULL;
   r->next = free_list;
   free_list = r;
   STAT_ADD(ST_REQUESTS_OUTSTANDING, -1);
@@ -114,22 +122,27 @@ static uint32_t completion_delay_us;
 static int completion_inline; /* standin_set_completion_thread(0): deliver on the completing thread */
 static pthread_once_t completion_once = PTHREAD_ONCE_INIT;
 
-/* Writes the OVERLAPPED (bytes first, then status with release order: a reader that sees the
- * status also sees the count) and queues the packet, as IopCompleteRequest does. */
+/* Completes a request as IopCompleteRequest does: on a handle bound to a port, queues the packet
+ * (the status block is written when it is dequeued, port.c); on a handle with no port, writes the
+ * block now (bytes first, then status with release order: a reader that sees the status also
+ * sees the count). */
 static void deliver(request *r) {
   NTSTATUS st = standin_win32_to_nt(r->status);
   OVERLAPPED *ov = r->ov;
-  ov->InternalHigh = r->bytes;
-  __atomic_store_n(&ov->Internal, (ULONG_PTR)st, __ATOMIC_RELEASE);
+  void *ctx = r->ctx;
   pthread_mutex_lock(&standin_lock);
   port *p = r->dev->port;
   ULONG_PTR key = r->dev->key;
   DWORD bytes = r->bytes;
   if (p) standin_port_ref(p);
+  else {
+    ov->InternalHigh = bytes;
+    __atomic_store_n(&ov->Internal, (ULONG_PTR)st, __ATOMIC_RELEASE);
+  }
   request_retire(r);
   pthread_mutex_unlock(&standin_lock);
   if (p) {
-    standin_port_post(p, key, ov, (ULONG_PTR)st, bytes);
+    standin_port_post(p, key, ctx, ov, (ULONG_PTR)st, bytes);
     standin_port_unref(p);
   }
 }
@@ -252,53 +265,53 @@ static DWORD check_request(device *dev, DWORD code, OVERLAPPED *ov) {
   return 0;
 }
 
-/* After the forward callback returned: pending, or completed inside dispatch (see the top). */
-static BOOL finish_dispatch(request *r, DWORD *bytes_returned) {
+/* After the forward callback returned: STATUS_PENDING, or the status it completed with inside
+ * dispatch (see the top). `bytes` gets the count of a synchronous success or warning. */
+static NTSTATUS finish_dispatch(request *r, DWORD *bytes) {
   pthread_mutex_lock(&standin_lock);
   r->in_dispatch = 0;
   if (r->state != R_DONE_SYNC) {
     pthread_mutex_unlock(&standin_lock);
-    standin_set_last_error(ERROR_IO_PENDING);
-    return FALSE;
+    return STATUS_PENDING;
   }
-  DWORD status = r->status;
-  NTSTATUS st = standin_win32_to_nt(status);
-  if (st >> 30 == 3) { /* an error, not pended: no IOSB, no packet */
+  NTSTATUS st = standin_win32_to_nt(r->status);
+  if (st >> 30 == 3) { /* an error, not pended: no status block, no packet */
     request_retire(r);
     pthread_mutex_unlock(&standin_lock);
-    standin_set_last_error(status);
-    return FALSE;
+    return st;
   }
   r->state = R_COMPLETING;
-  if (bytes_returned) *bytes_returned = r->bytes;
+  *bytes = r->bytes;
   pthread_mutex_unlock(&standin_lock);
-  deliver(r); /* IOSB and packet before returning, as a completion inside dispatch does */
-  if (st >> 30 <= 1) return TRUE;
-  standin_set_last_error(status);
-  return FALSE;
+  deliver(r); /* the packet is queued before the call returns, as a completion inside dispatch does */
+  return st;
 }
 
-EXPORT BOOL WINAPI DeviceIoControl(HANDLE h, DWORD code, void *in, DWORD in_len, void *out, DWORD out_len,
-                                   DWORD *bytes_returned, OVERLAPPED *ov) {
+/* Starts a request on `h` with status block `iosb` and APC context `ctx`; `mark_pending` sets
+ * iosb->Internal = STATUS_PENDING once the request is accepted (DeviceIoControl's part). */
+static NTSTATUS start_request(HANDLE h, DWORD code, void *in, DWORD in_len, void *out, DWORD out_len,
+                              OVERLAPPED *iosb, void *ctx, int mark_pending, DWORD *bytes) {
   pthread_mutex_lock(&standin_lock);
   device *dev = standin_handle_get(h, H_DEVICE);
-  DWORD err = check_request(dev, code, ov);
+  DWORD err = check_request(dev, code, iosb);
   request *r = err ? NULL : request_alloc();
   if (!err && !r) err = ERROR_NOT_ENOUGH_MEMORY;
   if (err) {
     pthread_mutex_unlock(&standin_lock);
-    standin_set_last_error(err);
-    return FALSE;
+    return standin_win32_to_nt(err);
   }
   r->state = R_PENDING;
   r->in_dispatch = 1;
   r->dev = dev;
-  r->ov = ov;
+  r->ov = iosb;
+  r->ctx = ctx;
   r->status = r->bytes = 0;
   dev->refs++;
   list_add(dev, r);
-  ov->InternalHigh = 0;
-  ov->Internal = STATUS_PENDING;
+  if (mark_pending) {
+    iosb->InternalHigh = 0;
+    iosb->Internal = STATUS_PENDING;
+  }
   STAT_ADD(ST_REQUESTS_STARTED, 1);
   STAT_ADD(ST_REQUESTS_OUTSTANDING, 1);
   uint32_t token = token_of(r), iface = dev->iface;
@@ -306,7 +319,36 @@ EXPORT BOOL WINAPI DeviceIoControl(HANDLE h, DWORD code, void *in, DWORD in_len,
   pthread_mutex_unlock(&standin_lock);
   if (forward) forward(iface, token, code, in, in_len, out, out_len);
   else standin_complete(token, ERROR_NOT_SUPPORTED, 0);
-  return finish_dispatch(r, bytes_returned);
+  return finish_dispatch(r, bytes);
+}
+
+/* ntdll's NtDeviceIoControlFile, for an overlapped handle with no event and no APC routine (what
+ * usbfn passes; anything else is refused): the NTSTATUS is the whole synchronous outcome. */
+EXPORT NTSTATUS WINAPI NtDeviceIoControlFile(HANDLE h, HANDLE event, void *apc_routine, void *apc_context,
+                                             OVERLAPPED *iosb, ULONG code, void *in, ULONG in_len, void *out,
+                                             ULONG out_len) {
+  if (event || apc_routine) return standin_win32_to_nt(ERROR_NOT_SUPPORTED);
+  DWORD bytes = 0;
+  return start_request(h, code, in, in_len, out, out_len, iosb, apc_context, 0, &bytes);
+}
+
+/* ntdll's RtlNtStatusToDosError. */
+EXPORT ULONG WINAPI RtlNtStatusToDosError(NTSTATUS st) { return standin_nt_to_win32(st); }
+
+EXPORT BOOL WINAPI DeviceIoControl(HANDLE h, DWORD code, void *in, DWORD in_len, void *out, DWORD out_len,
+                                   DWORD *bytes_returned, OVERLAPPED *ov) {
+  DWORD bytes = 0;
+  NTSTATUS st = start_request(h, code, in, in_len, out, out_len, ov, ov, 1, &bytes);
+  if (st == STATUS_PENDING) {
+    standin_set_last_error(ERROR_IO_PENDING);
+    return FALSE;
+  }
+  if (st >> 30 <= 1) {
+    if (bytes_returned) *bytes_returned = bytes;
+    return TRUE;
+  }
+  standin_set_last_error(standin_nt_to_win32(st));
+  return FALSE;
 }
 
 EXPORT BOOL WINAPI GetOverlappedResult(HANDLE h, OVERLAPPED *ov, DWORD *bytes, BOOL wait) {

@@ -3,11 +3,23 @@
  * CreateFileW, CreateIoCompletionPort and CloseHandle. Requests (DeviceIoControl, CancelIoEx,
  * GetOverlappedResult) are in ioctl.c, ports in port.c.
  */
+#define _GNU_SOURCE /* dladdr */
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "standin.h"
+
+/* Pinned for the life of the process, as Windows pins kernel32: the stand-in runs threads of its
+ * own (completions, notifications), and koffi dlcloses a library when its last handle is
+ * finalized, which Node does while tearing the environment down at exit. Unmapped under a thread
+ * still running here, the process died with SIGSEGV at exit (issue 11 item 7). RTLD_NOLOAD |
+ * RTLD_NODELETE takes one more reference that no dlclose can drop. */
+__attribute__((constructor)) static void pin_library(void) {
+  Dl_info self;
+  if (dladdr((void *)pin_library, &self) && self.dli_fname) dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
 
 pthread_mutex_t standin_lock = PTHREAD_MUTEX_INITIALIZER;
 uint32_t standin_counters[ST_COUNT];
@@ -72,6 +84,66 @@ static void handle_free(int i) {
   handles[i].type = H_FREE;
   handles[i].obj = NULL;
   STAT_ADD(ST_HANDLES_OPEN, -1);
+}
+
+uint32_t standin_handle_interface(HANDLE h) {
+  device *dev = standin_handle_get(h, H_DEVICE);
+  return dev && !dev->closed ? dev->iface : 0;
+}
+
+/* ---- CreateThread / GetExitCodeThread: a real thread, its exit code kept until both the thread
+ * has ended and its handle is closed. Node never joins it, as it never joins a Win32 thread. ---- */
+
+#define STILL_ACTIVE 259u
+typedef DWORD (WINAPI *thread_start)(void *);
+typedef struct { thread_start start; void *param; DWORD code; int done, refs; } win_thread;
+
+static void thread_unref(win_thread *t) { /* caller holds the lock */
+  if (--t->refs > 0) return;
+  free(t);
+  STAT_ADD(ST_THREADS_ALIVE, -1);
+}
+
+static void *thread_main(void *arg) {
+  win_thread *t = arg;
+  DWORD code = t->start(t->param);
+  pthread_mutex_lock(&standin_lock);
+  t->code = code;
+  t->done = 1;
+  thread_unref(t);
+  pthread_mutex_unlock(&standin_lock);
+  return NULL;
+}
+
+/* Flags (CREATE_SUSPENDED, …), a stack size and the thread id are not modelled: refused or 0. */
+EXPORT HANDLE WINAPI CreateThread(void *security, size_t stack, thread_start start, void *param, DWORD flags, DWORD *tid) {
+  (void)security; (void)stack;
+  win_thread *t = start && !flags ? calloc(1, sizeof *t) : NULL;
+  if (!t) { standin_set_last_error(start && !flags ? ERROR_NOT_ENOUGH_MEMORY : ERROR_INVALID_PARAMETER); return NULL; }
+  *t = (win_thread){ start, param, 0, 0, 2 }; /* the handle's reference and the thread's */
+  pthread_mutex_lock(&standin_lock);
+  HANDLE h = standin_handle_new(H_THREAD, t);
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_t pt;
+  int failed = !h || pthread_create(&pt, &attr, thread_main, t) != 0;
+  pthread_attr_destroy(&attr);
+  if (failed && h) handle_free(handle_slot(h));
+  if (!failed) STAT_ADD(ST_THREADS_ALIVE, 1);
+  pthread_mutex_unlock(&standin_lock);
+  if (failed) { free(t); standin_set_last_error(ERROR_NOT_ENOUGH_MEMORY); return NULL; }
+  if (tid) *tid = 0;
+  return h;
+}
+
+EXPORT BOOL WINAPI GetExitCodeThread(HANDLE h, DWORD *code) {
+  pthread_mutex_lock(&standin_lock);
+  win_thread *t = standin_handle_get(h, H_THREAD);
+  if (t && code) *code = t->done ? t->code : STILL_ACTIVE;
+  pthread_mutex_unlock(&standin_lock);
+  if (!t || !code) { standin_set_last_error(t ? ERROR_INVALID_PARAMETER : ERROR_INVALID_HANDLE); return FALSE; }
+  return TRUE;
 }
 
 /* ---- CreateFileW / CreateIoCompletionPort / CloseHandle ---- */
@@ -142,6 +214,11 @@ EXPORT BOOL WINAPI CloseHandle(HANDLE h) {
   int type = handles[i].type;
   void *obj = handles[i].obj;
   handle_free(i);
+  if (type == H_THREAD) {
+    thread_unref(obj);
+    pthread_mutex_unlock(&standin_lock);
+    return TRUE;
+  }
   if (type == H_PORT) {
     pthread_mutex_unlock(&standin_lock);
     standin_port_close(obj);

@@ -3,7 +3,8 @@
  * PostQueuedCompletionStatus. A port is a FIFO of packets guarded by its own mutex; waiters block
  * on a condition variable (koffi runs GetQueuedCompletionStatusEx on one of its worker threads, so
  * this really blocks a thread, as on Windows). Closing the port's handle wakes every waiter with
- * ERROR_ABANDONED_WAIT_0 and drops queued packets, which is what Windows does.
+ * ERROR_ABANDONED_WAIT_0 and drops queued packets, which is what Windows does. A request's
+ * OVERLAPPED (its status block) is written when its packet is dequeued, never earlier.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,7 +14,8 @@
 
 typedef struct packet {
   ULONG_PTR key;
-  OVERLAPPED *ov;
+  OVERLAPPED *ov;    /* what the dequeuer gets back: the request's ApcContext, or Post's value */
+  OVERLAPPED *iosb;  /* an I/O request's status block, written at dequeue; NULL for Post's packets */
   ULONG_PTR internal;
   DWORD bytes;
   struct packet *next;
@@ -69,10 +71,10 @@ void standin_port_unref(port *p) {
   STAT_ADD(ST_PORTS_ALIVE, -1);
 }
 
-int standin_port_post(port *p, ULONG_PTR key, OVERLAPPED *ov, ULONG_PTR internal, DWORD bytes) {
+int standin_port_post(port *p, ULONG_PTR key, OVERLAPPED *ov, OVERLAPPED *iosb, ULONG_PTR internal, DWORD bytes) {
   packet *k = malloc(sizeof *k);
   if (!k) return 0;
-  *k = (packet){ key, ov, internal, bytes, NULL };
+  *k = (packet){ key, ov, iosb, internal, bytes, NULL };
   pthread_mutex_lock(&p->m);
   if (p->closed) {
     pthread_mutex_unlock(&p->m);
@@ -101,9 +103,19 @@ void standin_port_close(port *p) {
 int standin_port_holds(port *p, OVERLAPPED *ov) {
   pthread_mutex_lock(&p->m);
   packet *k = p->head;
-  while (k && k->ov != ov) k = k->next;
+  while (k && k->ov != ov && k->iosb != ov) k = k->next;
   pthread_mutex_unlock(&p->m);
   return k != NULL;
+}
+
+/* An I/O request's status block is written by the thread that dequeues its packet, not when the
+ * request completes (IoRemoveIoCompletion copies the IRP's IoStatus to the caller's block): until
+ * then a caller reading OVERLAPPED.Internal sees STATUS_PENDING. Bytes first, then the status with
+ * release order, so a reader that sees the status also sees the count. */
+static void write_status_block(const packet *k) {
+  if (!k->iosb) return;
+  k->iosb->InternalHigh = k->bytes;
+  __atomic_store_n(&k->iosb->Internal, k->internal, __ATOMIC_RELEASE);
 }
 
 static port *port_from_handle(HANDLE h) {
@@ -149,6 +161,7 @@ EXPORT BOOL WINAPI GetQueuedCompletionStatusEx(HANDLE port_handle, OVERLAPPED_EN
       packet *k = p->head;
       p->head = k->next;
       entries[n++] = (OVERLAPPED_ENTRY){ k->key, k->ov, k->internal, k->bytes };
+      write_status_block(k);
       free(k);
     }
     if (!p->head) p->tail = NULL;
@@ -164,7 +177,7 @@ EXPORT BOOL WINAPI GetQueuedCompletionStatusEx(HANDLE port_handle, OVERLAPPED_EN
 EXPORT BOOL WINAPI PostQueuedCompletionStatus(HANDLE port_handle, DWORD bytes, ULONG_PTR key, OVERLAPPED *ov) {
   port *p = port_from_handle(port_handle);
   if (!p) { standin_set_last_error(ERROR_INVALID_HANDLE); return FALSE; }
-  int ok = standin_port_post(p, key, ov, 0, bytes);
+  int ok = standin_port_post(p, key, ov, NULL, 0, bytes); /* never touches *ov: it is just a value */
   standin_port_unref(p);
   if (!ok) { standin_set_last_error(ERROR_INVALID_HANDLE); return FALSE; }
   return TRUE;

@@ -99,7 +99,7 @@ void standin_set_last_error(DWORD err);
 extern pthread_mutex_t standin_lock;
 
 /* Handle table shared by kernel32.c (devices, ports). */
-enum { H_FREE = 0, H_DEVICE, H_PORT };
+enum { H_FREE = 0, H_DEVICE, H_PORT, H_THREAD };
 void *standin_handle_get(HANDLE h, int type);   /* caller holds standin_lock */
 HANDLE standin_handle_new(int type, void *obj); /* caller holds standin_lock */
 
@@ -109,11 +109,13 @@ typedef struct port port;
 port *standin_port_new(void);
 void standin_port_ref(port *p);
 void standin_port_unref(port *p);
-/* Queues a packet; returns 0 (and drops it) when the port's handle is already closed. */
-int standin_port_post(port *p, ULONG_PTR key, OVERLAPPED *ov, ULONG_PTR internal, DWORD bytes);
+/* Queues a packet returning `ov` to the dequeuer; for an I/O request `iosb` is its status block,
+ * written with `internal` and `bytes` when the packet is dequeued (NULL for a posted packet).
+ * Returns 0 (and drops it) when the port's handle is already closed. */
+int standin_port_post(port *p, ULONG_PTR key, OVERLAPPED *ov, OVERLAPPED *iosb, ULONG_PTR internal, DWORD bytes);
 /* The port's handle was closed: drop queued packets, wake waiters with ERROR_ABANDONED_WAIT_0. */
 void standin_port_close(port *p);
-/* True while a packet for `ov` waits in the port (its OVERLAPPED is not the caller's again yet). */
+/* True while a packet for `ov` (as value or status block) waits in the port (its OVERLAPPED is not the caller's again yet). */
 int standin_port_holds(port *p, OVERLAPPED *ov);
 
 /* ioctl.c: a handle opened with CreateFileW on a device interface. Reference-counted: its handle
@@ -135,6 +137,9 @@ cancel_list *standin_collect_cancels(device *dev, OVERLAPPED *ov); /* caller hol
 int standin_forward_cancels(cancel_list *cl); /* returns how many were forwarded; frees cl */
 void standin_device_unref(device *dev);       /* caller holds the lock */
 
+/* kernel32.c: the interface an open device handle is on (0 for none or a closed one). Locked. */
+uint32_t standin_handle_interface(HANDLE h);
+
 /* cfgmgr32.c: the interface a symbolic link names (0 when none is present). Caller holds the lock. */
 uint32_t standin_interface_by_link(const WCHAR *link);
 /* Open handles on interface `iface`, after adding `delta`. Caller holds the lock. */
@@ -153,13 +158,21 @@ void standin_notify_closed(uint32_t iface);
 #define CR_INVALID_DATA 0x1Fu
 #define ACTION_ARRIVAL 0u /* CM_NOTIFY_ACTION_DEVICEINTERFACEARRIVAL */
 #define ACTION_REMOVAL 1u /* CM_NOTIFY_ACTION_DEVICEINTERFACEREMOVAL */
+#define ACTION_QUERYREMOVE 2u       /* CM_NOTIFY_ACTION_DEVICEQUERYREMOVE (to handle registrations) */
+#define ACTION_QUERYREMOVEFAILED 3u /* CM_NOTIFY_ACTION_DEVICEQUERYREMOVEFAILED */
+#define ACTION_REMOVECOMPLETE 5u    /* CM_NOTIFY_ACTION_DEVICEREMOVECOMPLETE */
 void standin_queue_event(DWORD action, const GUID *g, const WCHAR *link);
+/* notify.c: queue a query-remove of interface `iface` (its outcome: standin_query_remove_done). */
+void standin_queue_query_remove(uint32_t iface);
+/* cfgmgr32.c: records a query-remove's outcome (0 removed, 1 vetoed) and removes it if 0. */
+void standin_query_remove_done(uint32_t iface, int vetoed);
 
 /* Counters read by tests (standin_stats): what leaked, what was posted twice. */
 enum {
   ST_HANDLES_OPEN, ST_REQUESTS_OUTSTANDING, ST_REQUESTS_STARTED, ST_COMPLETIONS, ST_BAD_COMPLETIONS,
   ST_PACKETS_POSTED, ST_PACKETS_DEQUEUED, ST_PACKETS_DROPPED, ST_CANCELS_FORWARDED, ST_OV_REUSE,
-  ST_PORTS_ALIVE, ST_DEVICES_ALIVE, ST_REGISTRATIONS, ST_NOTIFICATIONS_DELIVERED, ST_COUNT
+  ST_PORTS_ALIVE, ST_DEVICES_ALIVE, ST_REGISTRATIONS, ST_NOTIFICATIONS_DELIVERED, ST_CALLBACKS_RUNNING, ST_THREADS_ALIVE,
+  ST_COUNT
 };
 extern uint32_t standin_counters[ST_COUNT]; /* updated under standin_lock or atomically */
 #define STAT_ADD(i, n) __atomic_add_fetch(&standin_counters[i], (n), __ATOMIC_RELAXED)

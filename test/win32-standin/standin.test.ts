@@ -127,6 +127,26 @@ test('closing a port wakes a thread blocked on it with ERROR_ABANDONED_WAIT_0', 
   // FALSE; its last error (ERROR_ABANDONED_WAIT_0) belongs to koffi's worker thread, not this one.
 });
 
+test('on a handle bound to a port the status block stays STATUS_PENDING until its packet is dequeued', async () => {
+  const { k, h, handle } = openRaw();
+  const port = k.CreateIoCompletionPort(INVALID_HANDLE_VALUE, null, 0, 0)!;
+  assert.ok(k.CreateIoCompletionPort(handle, port, 7, 0));
+  const entries = koffi.alloc('uint8_t', OVERLAPPED_ENTRY_LAYOUT.size) as bigint;
+  const removed = Buffer.alloc(4);
+  const ov = overlapped();
+  const before = standin!.stats().packetsPosted;
+  k.DeviceIoControl(handle, TRANSFER_OUT, null, 0, null, 0, null, ov.address);
+  h.parked[0]!.resolve(3);
+  await until(() => standin!.stats().packetsPosted === before + 1, 'the packet');
+  assert.is(ov.status(), STATUS_PENDING, 'completed, but not yet dequeued');
+  assert.ok(k.GetQueuedCompletionStatusEx(port, entries, 1, removed as unknown as bigint, 0, 0));
+  assert.is(ov.status(), 0, 'written by the dequeue');
+  k.CloseHandle(handle);
+  k.CloseHandle(port);
+  koffi.free(entries);
+  ov.free();
+});
+
 test('a second completion of one request is refused and counted, never applied', async () => {
   const { k, h, handle } = openRaw();
   const ov = overlapped();

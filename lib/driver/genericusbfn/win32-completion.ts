@@ -2,9 +2,11 @@
  * The I/O completion port and its one harvester. Every Win32 device of the process is associated
  * with one shared port (its completion key tells the devices apart), so however many devices and
  * requests are open, exactly one koffi async call is blocked: GetQueuedCompletionStatusEx on a
- * libuv worker thread, returning a batch of OVERLAPPED_ENTRYs. koffi's pool has 4 threads and a
+ * thread of libuv's threadpool (koffi runs async calls there; UV_THREADPOOL_SIZE threads, 4 by
+ * default, shared with fs, dns, crypto and zlib), returning a batch of OVERLAPPED_ENTRYs. A
  * BUS_EVENT_NOTIFICATION may pend for hours, so a blocked call per request is never an option
- * (with those threads all blocked, an unrelated fs.stat was measured waiting 195 ms).
+ * (performance-notes.md pitfall 3). The harvester holds one of those threads for as long as a
+ * device is open: see warnSmallThreadpool.
  *
  * Design, measured with `npx tsx benchmarks/koffi-vs-direct.ts --sweep harvester` (koffi →
  * stand-in → emulator, 8 TRANSFER_OUTs outstanding, 5 fresh processes, median (min..max)
@@ -21,7 +23,11 @@
  * µs here) is what costs, so while completions keep coming the harvester polls the port on the
  * next event-loop turns with a synchronous zero-timeout call (0.4 µs) and blocks again only after
  * two empty polls: idle, it costs nothing. Batch 16 vs 64 and a timeout vs INFINITE are within
- * the noise; INFINITE is kept because a timeout wakes a thread 100 times a second for nothing.
+ * the noise. The blocked call waits at most WAKE_INTERVAL_MS (1 s, one wake a second while idle,
+ * not the 100 of a 10 ms timeout): Node joins libuv's threads when a process or worker ends, and a
+ * call blocked for good would make process.exit(), an uncaught exception and worker.terminate()
+ * hang forever. At process exit an 'exit' listener wakes it at once with a packet; the timeout
+ * bounds the teardowns that run no JS (worker.terminate()).
  * The drain (poll until empty right after a batch) finds nothing new and is off by default.
  * Shutdown wakes the blocked call with a PostQueuedCompletionStatus packet (key 0, no OVERLAPPED).
  * While any device is open the blocked call keeps Node's event loop alive; once the last device
@@ -29,7 +35,7 @@
  */
 import koffi from 'koffi';
 import createDebug from 'debug';
-import { INFINITE } from '../../../native-defs/win32-api.js';
+import { INFINITE, WAIT_TIMEOUT } from '../../../native-defs/win32-api.js';
 import { IoctlError } from './ioctl-device.js';
 import { INVALID_HANDLE_VALUE, kernel32, OVERLAPPED_ENTRY_LAYOUT, readPointer, type Kernel32 } from './win32-ffi.js';
 
@@ -37,6 +43,15 @@ const debug = createDebug('usbfn:win32');
 
 /** The packet that stops the harvester: completion key 0 (no device has it), no OVERLAPPED. */
 const WAKE_KEY = 0;
+/** The longest the blocked call waits (see the top: bounds worker.terminate() with a device open). */
+const WAKE_INTERVAL_MS = 1000;
+/**
+ * The port's NumberOfConcurrentThreads. 0 would mean one per CPU: on a 1–2 core board a pool
+ * thread that dequeued a batch and went on to run other libuv work still counts against the port,
+ * and the event loop's zero-timeout poll gets nothing while packets wait. The harvester is the
+ * only consumer, so no limit is wanted.
+ */
+const PORT_CONCURRENCY = 0x7fffffff;
 
 /** Tuning of the harvester (the benchmark compares these; the defaults are the measured best). */
 export interface HarvesterOptions {
@@ -53,7 +68,7 @@ export interface HarvesterOptions {
   poll?: number;
 }
 
-const DEFAULTS: Required<HarvesterOptions> = { batch: 64, timeoutMs: INFINITE, drain: false, poll: 2 };
+const DEFAULTS: Required<HarvesterOptions> = { batch: 64, timeoutMs: WAKE_INTERVAL_MS, drain: false, poll: 2 };
 let options: Required<HarvesterOptions> = { ...DEFAULTS };
 
 /** Sets the harvester tuning for ports created from now on (benchmarks, tests). */
@@ -67,6 +82,37 @@ export interface CompletionSink {
 }
 
 let shared: CompletionPort | null = null;
+let threadpoolWarned = false;
+
+/**
+ * libuv's threadpool size as libuv reads it (UV_THREADPOOL_SIZE at first use: default 4, below 1
+ * taken as 1, above 1024 as 1024).
+ */
+export function libuvThreadpoolSize(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number.parseInt(env.UV_THREADPOOL_SIZE ?? '', 10);
+  return Number.isNaN(n) ? 4 : Math.min(1024, Math.max(1, n));
+}
+
+/**
+ * The harvester holds one libuv threadpool thread while a device is open (see the top). With
+ * UV_THREADPOOL_SIZE=1 that is every thread: each fs, dns, crypto, zlib or other koffi async call
+ * of the process then waits for the blocked call to return, up to WAKE_INTERVAL_MS each, far from
+ * the cause. That one case is reported through process.emitWarning (code USBFN_THREADPOOL), once:
+ * Node's own channel for misconfiguration, which the application can route or silence
+ * (process.on('warning'), --no-warnings); the library itself never writes to the console. Any
+ * other size is only logged (usbfn:win32): the cost there is one thread of the pool.
+ */
+function warnSmallThreadpool(): void {
+  const size = libuvThreadpoolSize();
+  debug('libuv threadpool: %d threads, 1 held by the harvester while a device is open', size);
+  if (size >= 2 || threadpoolWarned) return;
+  threadpoolWarned = true;
+  process.emitWarning(
+    'UV_THREADPOOL_SIZE=1: the usbfn Windows backend holds that one libuv thread while a device is open, so fs, dns, ' +
+      'crypto and zlib calls wait up to 1 s each. Set UV_THREADPOOL_SIZE to 2 or more (default 4).',
+    { code: 'USBFN_THREADPOOL' },
+  );
+}
 
 export class CompletionPort {
   /** The process's port, created (and its harvester started) when the first device needs it. */
@@ -86,9 +132,11 @@ export class CompletionPort {
   private stopping = false;
   private stopped: Promise<void>;
   private onStopped!: () => void;
+  /** Wakes the blocked call when the process exits, so Node's join of libuv's threads returns. */
+  private readonly onExit = () => this.wake('process exit');
 
   private constructor(private readonly k32: Kernel32, private readonly tuning: Required<HarvesterOptions>) {
-    const port = k32.CreateIoCompletionPort(INVALID_HANDLE_VALUE, null, 0, 0);
+    const port = k32.CreateIoCompletionPort(INVALID_HANDLE_VALUE, null, 0, PORT_CONCURRENCY);
     if (port === null) throw new IoctlError(k32.GetLastError(), 0, 'CreateIoCompletionPort failed');
     this.handle = port;
     const bytes = tuning.batch * OVERLAPPED_ENTRY_LAYOUT.size;
@@ -102,6 +150,8 @@ export class CompletionPort {
     this.removed = koffi.alloc('uint32_t', 1) as bigint;
     this.removedView = new DataView(koffi.view(this.removed, 4));
     this.stopped = new Promise((resolve) => (this.onStopped = resolve));
+    process.once('exit', this.onExit);
+    warnSmallThreadpool();
     debug('completion port opened (%o)', tuning);
     this.wait();
   }
@@ -128,15 +178,21 @@ export class CompletionPort {
     if (shared === this) shared = null;
     if (!this.stopping) {
       this.stopping = true;
-      if (!this.k32.PostQueuedCompletionStatus(this.handle, 0, WAKE_KEY, null)) {
-        debug('PostQueuedCompletionStatus (wake) failed: %d', this.k32.GetLastError());
-      }
+      this.wake('last device closed');
       this.stopped = this.stopped.then(() => this.dispose());
     }
     return this.stopped;
   }
 
+  /** Posts the wake packet: the blocked call (or the next poll) returns with it and stops. */
+  private wake(why: string): void {
+    if (!this.k32.PostQueuedCompletionStatus(this.handle, 0, WAKE_KEY, null)) {
+      debug('PostQueuedCompletionStatus (wake: %s) failed: %d', why, this.k32.GetLastError());
+    }
+  }
+
   private dispose(): void {
+    process.removeListener('exit', this.onExit);
     this.k32.CloseHandle(this.handle);
     koffi.free(this.entries);
     koffi.free(this.removed);
@@ -148,15 +204,25 @@ export class CompletionPort {
     const { batch, timeoutMs } = this.tuning;
     const onResult = (err: unknown, ok: number) => {
       if (err) debug('GetQueuedCompletionStatusEx call failed: %O', err);
-      const n = ok ? this.removedView.getUint32(0, true) : 0;
+      let n = ok ? this.removedView.getUint32(0, true) : 0;
       let woken = this.dispatch(n);
       if (this.tuning.drain && this.tuning.poll === 0) woken = this.drain() || woken;
-      // FALSE with INFINITE means the port itself failed: nothing more can arrive, stop rather than spin.
-      const broken = !ok && !err && timeoutMs === INFINITE && !this.stopping;
+      let broken = false;
+      if (!ok && !err && !this.stopping) {
+        // Timed out, or the port itself failed: the call's last error stayed on the pool thread,
+        // so look again from here, where GetLastError tells the two apart.
+        if (this.k32.GetQueuedCompletionStatusEx(this.handle, this.entries, batch, this.removed, 0, 0)) {
+          n = this.removedView.getUint32(0, true);
+          woken = this.dispatch(n) || woken;
+        } else {
+          broken = timeoutMs === INFINITE || this.k32.GetLastError() !== WAIT_TIMEOUT;
+        }
+      }
       if (broken) {
-        debug('GetQueuedCompletionStatusEx failed on an INFINITE wait: harvester stops');
-        // Devices opened from now on get a working port of their own; the ones on this port
-        // cannot be harvested, and their buffers stay referenced rather than freed under the kernel.
+        // Nothing more can arrive: stop rather than spin. Devices opened from now on get a
+        // working port of their own; the ones on this port cannot be harvested, and their
+        // buffers stay referenced rather than freed under the kernel.
+        debug('GetQueuedCompletionStatusEx failed: harvester stops');
         if (shared === this) shared = null;
       }
       this.next(n > 0, woken || broken || (this.stopping && !ok));

@@ -1,6 +1,7 @@
 /**
  * IoctlDevice over a GenericUSBFn.sys handle through koffi: CreateFileW with
- * FILE_FLAG_OVERLAPPED, one native OVERLAPPED per request, DeviceIoControl, completions harvested
+ * FILE_FLAG_OVERLAPPED, one native OVERLAPPED per request, NtDeviceIoControlFile (what
+ * DeviceIoControl calls), completions harvested
  * from the process's completion port (win32-completion.ts), CancelIoEx for an aborted signal and
  * for close().
  *
@@ -14,30 +15,40 @@
  *   small on-heap typed array's contents off the heap for good first; afterwards its memory never
  *   moves (test/win32-standin pins this). The caller must not reuse them before the promise
  *   settles (IoctlDevice's contract); transferring or detaching their ArrayBuffer counts as reuse.
- * - Synchronous outcomes, as the I/O manager defines them: TRUE, or FALSE with a warning status
- *   in OVERLAPPED.Internal, means a completion packet is queued all the same (no
- *   FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: one path for every success, settled once, by the
- *   harvester); FALSE with ERROR_IO_PENDING is pending; FALSE with an error status means nothing
- *   was queued, so it settles at once and the slot is reused.
+ * - Synchronous outcomes, as the I/O manager defines them, decided from the NTSTATUS
+ *   NtDeviceIoControlFile returns and never from OVERLAPPED.Internal: on a handle bound to a
+ *   completion port the status block is written only when the packet is dequeued, so right after
+ *   the call it still reads STATUS_PENDING whatever happened. STATUS_PENDING, success,
+ *   information or a warning: a completion packet follows (no
+ *   FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: one path for every outcome, settled once, by the
+ *   harvester, and the slot stays taken until then). An error: nothing was queued or written, so
+ *   it settles at once (RtlNtStatusToDosError) and the slot is reused.
+ * - Query-remove (a driver update, a disable): an open handle vetoes it, so the handle is
+ *   registered with CM_NOTIFY_FILTER_TYPE_DEVICEHANDLE; on DEVICEQUERYREMOVE (or REMOVEPENDING /
+ *   REMOVECOMPLETE) pending requests are cancelled and the handle closed inside the callback, as
+ *   Microsoft asks, and the device closes itself: what was pending, and every later request,
+ *   fails with ERROR_DEVICE_NOT_CONNECTED (USBFN_ERR_DISCONNECTED above). It is not reopened
+ *   after DEVICEQUERYREMOVEFAILED: the interface's arrival (watchDeviceInterfaces) says when to.
  * - Byte counts are passed on unclamped (the caller clamps, IoctlDevice's contract) and never used
  *   here to read anything.
  */
-import koffi from 'koffi';
 import createDebug from 'debug';
 import { ErrorCodes, UsbFnError } from '../../errors.js';
 import {
-  ERROR_FILE_NOT_FOUND, ERROR_GEN_FAILURE, ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_IO_PENDING,
-  ERROR_OPERATION_ABORTED,
+  ERROR_DEVICE_NOT_CONNECTED, ERROR_FILE_NOT_FOUND, ERROR_GEN_FAILURE, ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER,
+  ERROR_IO_PENDING, ERROR_OPERATION_ABORTED,
 } from '../../../native-defs/win32-errors.js';
 import {
-  FILE_FLAG_OVERLAPPED, FILE_SHARE_READ, FILE_SHARE_WRITE, GENERIC_READ, GENERIC_WRITE, NT_SEVERITY_WARNING, OPEN_EXISTING,
+  FILE_FLAG_OVERLAPPED, FILE_SHARE_READ, FILE_SHARE_WRITE, GENERIC_READ, GENERIC_WRITE, NT_SEVERITY_ERROR, NT_SEVERITY_WARNING,
+  OPEN_EXISTING,
   STATUS_SUCCESS, ntStatusSeverity,
 } from '../../../native-defs/win32-api.js';
 import { ioctlName } from '../../../native-defs/ioctl.js';
 import { IoctlError, type IoctlDevice } from './ioctl-device.js';
 import { CompletionPort, type CompletionSink } from './win32-completion.js';
-import { isInvalidHandle, kernel32, type Kernel32 } from './win32-ffi.js';
+import { isInvalidHandle, kernel32, ntdll, type Kernel32, type Ntdll } from './win32-ffi.js';
 import { OverlappedPool } from './win32-overlapped.js';
+import { watchHandleRemoval, type CmNotification } from './win32-notification.js';
 
 const debug = createDebug('usbfn:win32');
 const ERROR_PATH_NOT_FOUND = 3;
@@ -78,21 +89,18 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
   private readonly pending: (Pending | undefined)[] = [];
   private readonly port: CompletionPort;
   private readonly key: number;
-  private readonly bytesCell: bigint; // GetOverlappedResult's out parameter, in native memory
+  private readonly nt: Ntdll = ntdll();
+  private readonly removal: CmNotification | null;
+  private handleOpen = true;
+  private removed = false;
   private closing = false;
   private closed: Promise<void> | null = null;
   private onIdle: (() => void) | null = null;
 
   private constructor(private readonly k32: Kernel32, private readonly handle: bigint, readonly path: string) {
-    // Allocated first: if associating fails there is nothing registered with the port to undo.
-    this.bytesCell = koffi.alloc('uint32_t', 1) as bigint;
-    try {
-      this.port = CompletionPort.acquire();
-      this.key = this.port.associate(handle, this);
-    } catch (err) {
-      koffi.free(this.bytesCell);
-      throw err;
-    }
+    this.port = CompletionPort.acquire();
+    this.key = this.port.associate(handle, this);
+    this.removal = watchHandleRemoval(handle, path, () => this.onRemoval());
     debug('opened %s', path);
   }
 
@@ -103,7 +111,7 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
 
   /** See IoctlDevice.ioctl: overlapped DeviceIoControl, settled when its completion is harvested. */
   ioctl(code: number, input: Uint8Array | null, output: Uint8Array | null, signal?: AbortSignal): Promise<number> {
-    if (this.closing) return Promise.reject(new IoctlError(ERROR_INVALID_HANDLE));
+    if (this.closing) return Promise.reject(new IoctlError(this.removed ? ERROR_DEVICE_NOT_CONNECTED : ERROR_INVALID_HANDLE));
     if (signal?.aborted) return Promise.reject(new IoctlError(ERROR_OPERATION_ABORTED));
     // Checked before anything is issued: failing to listen to a bad signal after DeviceIoControl
     // would settle the promise while the kernel still owns the buffers.
@@ -126,31 +134,52 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
       debug('%s: completion for an OVERLAPPED not in flight (0x%s) ignored', this.path, overlapped.toString(16));
       return;
     }
+    // Written by the dequeue, so readable now. Success and information succeed; a warning or an
+    // error fails with its Win32 error, as GetOverlappedResult reports them (which would need the
+    // handle, closed already after a query-remove).
     const status = this.pool.status(slot);
     const bytes = this.pool.bytes(slot);
-    if (status === STATUS_SUCCESS) return this.settle(slot, 0, bytes);
-    // Internal is an NTSTATUS; GetOverlappedResult is the documented way to its Win32 error.
-    const ok = this.k32.GetOverlappedResult(this.handle, this.pool.address(slot), this.bytesCell, 0);
-    this.settle(slot, ok ? 0 : this.k32.GetLastError(), bytes);
+    if (status === STATUS_SUCCESS || ntStatusSeverity(status) < NT_SEVERITY_WARNING) return this.settle(slot, 0, bytes);
+    this.settle(slot, this.nt.RtlNtStatusToDosError(status), bytes);
+  }
+
+  /**
+   * cfgmgr32 is removing the device (called on the JS thread while its thread waits): cancel,
+   * close the handle now so it does not veto, and close the device.
+   */
+  private onRemoval(): void {
+    if (!this.handleOpen) return;
+    debug('%s: the device is being removed: closing its handle', this.path);
+    this.removed = true;
+    this.closing = true;
+    if (this.pool.size > 0 && !this.k32.CancelIoEx(this.handle, null)) debug('%s: CancelIoEx(all): %d', this.path, this.k32.GetLastError());
+    this.closeHandle();
+    void this.close();
+  }
+
+  private closeHandle(): void {
+    if (!this.handleOpen) return;
+    this.handleOpen = false;
+    this.k32.CloseHandle(this.handle);
   }
 
   private issue(code: number, request: Pending, signal: AbortSignal | undefined): void {
     const slot = this.pool.acquire();
     this.pending[slot] = request; // before the call: the driver may complete inside it
-    let ok: number;
+    const overlapped = this.pool.address(slot);
+    let status: number;
     try {
       const { input, output } = request;
-      ok = this.k32.DeviceIoControl(this.handle, code, input, input?.byteLength ?? 0, output, output?.byteLength ?? 0, null, this.pool.address(slot));
+      // The OVERLAPPED is both the status block and the APC context (what the packet hands
+      // back), with no event and no APC routine: exactly what DeviceIoControl passes.
+      status = this.nt.NtDeviceIoControlFile(this.handle, null, null, overlapped, overlapped, code, input, input?.byteLength ?? 0, output, output?.byteLength ?? 0);
     } catch (err) {
       // koffi refused an argument before calling: the kernel never saw this OVERLAPPED.
       this.settle(slot, ERROR_INVALID_PARAMETER, 0, `DeviceIoControl arguments refused: ${(err as Error).message}`);
       return;
     }
-    if (!ok) {
-      const errno = this.k32.GetLastError();
-      const packetFollows = errno === ERROR_IO_PENDING || ntStatusSeverity(this.pool.status(slot)) === NT_SEVERITY_WARNING;
-      if (!packetFollows) return this.settle(slot, errno, 0);
-    }
+    // An error completed synchronously: no packet, no status block. Anything else: a packet follows.
+    if (ntStatusSeverity(status) === NT_SEVERITY_ERROR) return this.settle(slot, this.nt.RtlNtStatusToDosError(status), 0);
     if (debug.enabled) debug('%s: %s pending in slot %d', this.path, ioctlName(code) ?? code.toString(16), slot);
     if (!signal) return;
     request.signal = signal;
@@ -173,21 +202,24 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
     this.pending[slot] = undefined;
     this.pool.release(slot);
     if (request.onAbort) request.signal!.removeEventListener('abort', request.onAbort);
+    if (errno === ERROR_IO_PENDING) errno = ERROR_GEN_FAILURE;
+    if (errno === ERROR_OPERATION_ABORTED && this.removed) errno = ERROR_DEVICE_NOT_CONNECTED; // cancelled by the removal
     if (errno === 0) request.resolve(bytes);
-    else request.reject(new IoctlError(errno === ERROR_IO_PENDING ? ERROR_GEN_FAILURE : errno, bytes, message));
+    else request.reject(new IoctlError(errno, bytes, message));
     if (this.pool.size === 0 && this.onIdle) this.onIdle();
   }
 
   private async shutdown(): Promise<void> {
     this.closing = true;
+    const unregistered = this.removal?.close();
     if (this.pool.size > 0) {
       const idle = new Promise<void>((resolve) => (this.onIdle = resolve));
-      if (!this.k32.CancelIoEx(this.handle, null)) debug('%s: CancelIoEx(all): %d', this.path, this.k32.GetLastError());
+      if (this.handleOpen && !this.k32.CancelIoEx(this.handle, null)) debug('%s: CancelIoEx(all): %d', this.path, this.k32.GetLastError());
       await idle;
     }
-    this.k32.CloseHandle(this.handle);
+    this.closeHandle();
     this.pool.free();
-    koffi.free(this.bytesCell);
+    await unregistered;
     debug('closed %s', this.path);
     await this.port.release(this.key);
   }

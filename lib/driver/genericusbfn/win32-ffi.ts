@@ -48,6 +48,8 @@ export interface Kernel32 {
   GetQueuedCompletionStatusEx: KoffiFunc<(port: bigint, entries: bigint, count: number, removed: bigint, milliseconds: number, alertable: number) => number>;
   PostQueuedCompletionStatus: KoffiFunc<(port: bigint, bytes: number, key: number, overlapped: Pointer) => number>;
   GetOverlappedResult: KoffiFunc<(handle: bigint, overlapped: bigint, bytes: bigint, wait: number) => number>;
+  CreateThread: KoffiFunc<(security: null, stackSize: number, start: bigint, parameter: bigint, flags: number, threadId: null) => Pointer>;
+  GetExitCodeThread: KoffiFunc<(thread: bigint, exitCode: number[]) => number>;
   /** The thread's last error. On Windows koffi saves and restores it around each call, so it is
    * the value the previous koffi call on this thread left, whatever Node did in between. */
   GetLastError: KoffiFunc<() => number>;
@@ -58,10 +60,25 @@ export interface Cfgmgr32 {
   CM_Get_Device_Interface_ListW: KoffiFunc<(guid: Uint8Array, deviceId: null, buffer: Uint8Array, lengthChars: number, flags: number) => number>;
   CM_Register_Notification: KoffiFunc<(filter: Uint8Array, context: null, callback: bigint, handle: Pointer[]) => number>;
   CM_Unregister_Notification: KoffiFunc<(handle: bigint) => number>;
+  /** CM_Unregister_Notification's address: a DWORD WINAPI (PVOID) function, a thread's start routine. */
+  unregisterAddress: bigint;
+}
+
+/**
+ * ntdll's native I/O call, used instead of DeviceIoControl because its NTSTATUS is the whole
+ * synchronous outcome: STATUS_PENDING, an error (no completion packet, nothing written), or
+ * success / information / warning (a packet follows, and the status block is written only when
+ * it is dequeued). DeviceIoControl folds a warning into FALSE + a Win32 error that cannot be told
+ * from a synchronous failure without reading the status block, which is not written yet.
+ */
+export interface Ntdll {
+  NtDeviceIoControlFile: KoffiFunc<(handle: bigint, event: null, apcRoutine: null, apcContext: bigint, ioStatusBlock: bigint, code: number, input: Memory, inputLength: number, output: Memory, outputLength: number) => number>;
+  RtlNtStatusToDosError: KoffiFunc<(status: number) => number>;
 }
 
 let kernel32Api: Kernel32 | null = null;
 let cfgmgr32Api: Cfgmgr32 | null = null;
+let ntdllApi: Ntdll | null = null;
 
 function load(path: string): LibraryHandle {
   ensureKoffiConfigured();
@@ -82,9 +99,23 @@ export function kernel32(): Kernel32 {
     GetQueuedCompletionStatusEx: lib.func('int __stdcall GetQueuedCompletionStatusEx(void *CompletionPort, void *lpCompletionPortEntries, uint32_t ulCount, void *ulNumEntriesRemoved, uint32_t dwMilliseconds, int fAlertable)'),
     PostQueuedCompletionStatus: lib.func('int __stdcall PostQueuedCompletionStatus(void *CompletionPort, uint32_t dwNumberOfBytesTransferred, uintptr_t dwCompletionKey, void *lpOverlapped)'),
     GetOverlappedResult: lib.func('int __stdcall GetOverlappedResult(void *hFile, void *lpOverlapped, void *lpNumberOfBytesTransferred, int bWait)'),
+    CreateThread: lib.func('void * __stdcall CreateThread(void *lpThreadAttributes, size_t dwStackSize, void *lpStartAddress, void *lpParameter, uint32_t dwCreationFlags, void *lpThreadId)'),
+    GetExitCodeThread: lib.func('int __stdcall GetExitCodeThread(void *hThread, _Out_ uint32_t *lpExitCode)'),
     GetLastError: lib.func('uint32_t __stdcall GetLastError()'),
   } as Kernel32;
   return kernel32Api;
+}
+
+/** ntdll's functions, loaded on first use. Throws USBFN_ERR_PLATFORM where there is none. */
+export function ntdll(): Ntdll {
+  if (ntdllApi) return ntdllApi;
+  const names = win32LibraryNames();
+  const lib = load(names.ntdll ?? names.kernel32);
+  ntdllApi = {
+    NtDeviceIoControlFile: lib.func('uint32_t __stdcall NtDeviceIoControlFile(void *FileHandle, void *Event, void *ApcRoutine, void *ApcContext, void *IoStatusBlock, uint32_t IoControlCode, void *InputBuffer, uint32_t InputBufferLength, void *OutputBuffer, uint32_t OutputBufferLength)'),
+    RtlNtStatusToDosError: lib.func('uint32_t __stdcall RtlNtStatusToDosError(uint32_t Status)'),
+  } as Ntdll;
+  return ntdllApi;
 }
 
 /** cfgmgr32's functions, loaded on first use. Throws USBFN_ERR_PLATFORM where there is none. */
@@ -96,6 +127,7 @@ export function cfgmgr32(): Cfgmgr32 {
     CM_Get_Device_Interface_ListW: lib.func('uint32_t __stdcall CM_Get_Device_Interface_ListW(void *InterfaceClassGuid, const char16_t *pDeviceID, void *Buffer, uint32_t BufferLen, uint32_t ulFlags)'),
     CM_Register_Notification: lib.func('__stdcall', 'CM_Register_Notification', 'uint32_t', ['void *', 'void *', koffi.pointer(CM_NOTIFY_CALLBACK), koffi.out(koffi.pointer('void *'))]),
     CM_Unregister_Notification: lib.func('uint32_t __stdcall CM_Unregister_Notification(void *NotifyContext)'),
+    unregisterAddress: BigInt(lib.symbol('CM_Unregister_Notification') as bigint),
   } as Cfgmgr32;
   return cfgmgr32Api;
 }

@@ -1,6 +1,6 @@
 /**
  * The one place that decides which shared libraries the koffi Win32 backend loads. On Windows it
- * is kernel32.dll and cfgmgr32.dll. Anywhere else there is nothing to load unless a caller (the
+ * is kernel32.dll, cfgmgr32.dll and ntdll.dll. Anywhere else there is nothing to load unless a caller (the
  * tests, the benchmark) configured a library that exports the same functions with the same ABI:
  * test/win32-standin's stand-in. Nothing else in the backend knows it is not on Windows.
  */
@@ -10,9 +10,11 @@ import { ErrorCodes, UsbFnError } from '../../errors.js';
 export interface Win32LibraryNames {
   kernel32: string;
   cfgmgr32: string;
+  /** NtDeviceIoControlFile and RtlNtStatusToDosError; defaults to the `kernel32` library. */
+  ntdll?: string;
 }
 
-const WINDOWS: Win32LibraryNames = Object.freeze({ kernel32: 'kernel32.dll', cfgmgr32: 'cfgmgr32.dll' });
+const WINDOWS: Win32LibraryNames = Object.freeze({ kernel32: 'kernel32.dll', cfgmgr32: 'cfgmgr32.dll', ntdll: 'ntdll.dll' });
 
 let configured: Win32LibraryNames | null = null;
 let resolved: Win32LibraryNames | null = null;
@@ -23,10 +25,12 @@ let resolved: Win32LibraryNames | null = null;
  * library; afterwards a different choice throws (koffi cannot unload what it loaded).
  */
 export function configureWin32Libraries(names: Win32LibraryNames | null): void {
-  if (resolved && !(names && names.kernel32 === resolved.kernel32 && names.cfgmgr32 === resolved.cfgmgr32)) {
+  const same = names && names.kernel32 === resolved?.kernel32 && names.cfgmgr32 === resolved.cfgmgr32 &&
+    (names.ntdll ?? names.kernel32) === resolved.ntdll;
+  if (resolved && !same) {
     throw new UsbFnError(ErrorCodes.INVALID_STATE, 'the Win32 libraries are already loaded; configure them before first use');
   }
-  configured = names ? Object.freeze({ ...names }) : null;
+  configured = names ? Object.freeze({ ...names, ntdll: names.ntdll ?? names.kernel32 }) : null;
 }
 
 /**

@@ -9,6 +9,7 @@
  * would be two FFI calls.
  */
 import koffi from 'koffi';
+import { STATUS_PENDING } from '../../../native-defs/win32-api.js';
 import { OVERLAPPED_LAYOUT, readPointer } from './win32-ffi.js';
 
 const SLAB_SLOTS = 64;
@@ -31,13 +32,17 @@ export class OverlappedPool {
     return this.inUse;
   }
 
-  /** A zeroed OVERLAPPED slot, adding a slab when every slot is taken. */
+  /**
+   * A zeroed OVERLAPPED slot whose Internal reads STATUS_PENDING (as DeviceIoControl leaves it),
+   * adding a slab when every slot is taken.
+   */
   acquire(): number {
     if (this.freed) throw new Error('OverlappedPool used after free()');
     if (this.freeSlots.length === 0) this.grow();
     const slot = this.freeSlots.pop()!;
     const { view, offset } = this.locate(slot);
     for (let i = 0; i < OVERLAPPED_LAYOUT.size; i += 4) view.setUint32(offset + i, 0, true);
+    view.setUint32(offset + OVERLAPPED_LAYOUT.internal, STATUS_PENDING, true);
     this.inUse++;
     return slot;
   }
