@@ -94,14 +94,16 @@ export class OutPipeReader extends PipeEndpoint {
     const buffer = this.pool.acquire()!;
     const slot = new ReadSlot(buffer, this.epoch);
     this.slots.push(slot);
-    const transfer = this.track(this.driver.transferOut(this.pipe!.pipeId, buffer, { signal: this.aborter.signal }));
-    transfer.then(
+    this.pending++;
+    this.driver.transferOut(this.pipe!.pipeId, buffer, this.transferOptions).then(
       (bytes) => {
+        this.settled();
         slot.bytes = bytes;
         slot.settled = true;
         this.deliver();
       },
       (err: unknown) => {
+        this.settled();
         slot.error = err;
         slot.settled = true;
         this.deliver();
