@@ -22,7 +22,7 @@ import { childConfig, option, runChild, summarize, writeResult, type Summary } f
 import { NODE_ARGS, runTransferChild, type Kind, type Op, type TransferConfig, type TransferSample } from './transfers.js';
 
 const SIZES = [512, 4096, 16384, 65536, 262144, 1048576];
-const OPS: Op[] = ['read', 'write', 'echo'];
+const OPS: Op[] = ['read', 'read-lend', 'write', 'echo'];
 /** Conservative floor on the usbfn/bare ratio (quick mode): only a gross regression fails. */
 const RATIO_FLOOR = 0.2;
 const LEGACY = ['stream-throughput.ts', 'stream-read-copy.ts', 'koffi-vs-direct.ts'];
@@ -81,7 +81,7 @@ function printRow(row: Row): void {
   const u = row.usbfn;
   const b = row.bare;
   console.log(
-    `${row.op.padEnd(5)} ${sizeLabel(row.size).padStart(8)} | ${range(u.tps).padEnd(26)} | ${range(b.tps).padEnd(26)} | ${row.ratio.toFixed(2).padStart(5)} ${row.wallRatio.toFixed(2).padStart(5)}` +
+    `${row.op.padEnd(9)} ${sizeLabel(row.size).padStart(8)} | ${range(u.tps).padEnd(26)} | ${range(b.tps).padEnd(26)} | ${row.ratio.toFixed(2).padStart(5)} ${row.wallRatio.toFixed(2).padStart(5)}` +
       ` | ${num(u.cpuUsPerTransfer, 2).padStart(7)} ${num(b.cpuUsPerTransfer, 2).padStart(7)} | ${num(u.cpuSPerGB, 2).padStart(7)} ${num(b.cpuSPerGB, 2).padStart(7)}` +
       ` | ${num(u.heapBytesPerTransfer, 0).padStart(6)} ${num(b.heapBytesPerTransfer, 0).padStart(6)}`,
   );
@@ -104,13 +104,13 @@ function parent(): void {
   const quick = process.argv.includes('--quick');
   const runs = option('runs', quick ? 1 : 3);
   const sizes = listOption('sizes', quick ? [512, 65536] : SIZES, Number);
-  const ops = listOption<Op>('ops', OPS, (s) => s as Op);
+  const ops = listOption<Op>('ops', quick ? OPS.filter((o) => o !== 'read-lend') : OPS, (s) => s as Op);
   console.log(`usbfn (BulkPipe → GenericUsbFnDriver → instant IoctlDevice) vs a bare readable-stream Duplex; built JS, node ${process.version}`);
   console.log(`${runs} run(s) per cell, each kind in a fresh process; median (min..max). Transfers are CPU-bound, so`);
   console.log('ratio = bare CPU/transfer ÷ usbfn CPU/transfer (= usbfn/bare transfers/s, each on an idle core: a loaded');
   console.log("machine's wall-clock figures are scheduling noise); wall = the wall-clock transfers/s ratio.");
-  console.log('op        size | usbfn transfers/s          | bare transfers/s           | ratio  wall | CPU µs/transfer | CPU s/GB        | heap B/transfer');
-  console.log('               |                            |                            |             |   usbfn    bare |   usbfn    bare |  usbfn   bare');
+  console.log('op            size | usbfn transfers/s          | bare transfers/s           | ratio  wall | CPU µs/transfer | CPU s/GB        | heap B/transfer');
+  console.log('                   |                            |                            |             |   usbfn    bare |   usbfn    bare |  usbfn   bare');
   const rows: Row[] = [];
   for (const op of ops) {
     for (const size of sizes) {
@@ -119,10 +119,21 @@ function parent(): void {
       printRow(row);
     }
   }
+  printLendGain(rows);
   console.log(`\nwritten to ${writeResult('transfers', { node: process.version, quick, runs, rows })}`);
   if (quick) return checkFloors(rows);
   const legacyFailed = runLegacy(process.argv.slice(2));
   process.exit(legacyFailed ? 1 : 0);
+}
+
+/** Issue 12's zero-copy goal: 'lend' reads ≥ 5× the transfers/s of 'copy' reads (by CPU per transfer) at 64 KiB and up. */
+function printLendGain(rows: Row[]): void {
+  for (const lend of rows.filter((r) => r.op === 'read-lend')) {
+    const copy = rows.find((r) => r.op === 'read' && r.size === lend.size);
+    if (!copy) continue;
+    const gain = copy.usbfn.cpuUsPerTransfer.median / lend.usbfn.cpuUsPerTransfer.median;
+    console.log(`zero-copy gain at ${sizeLabel(lend.size)}: 'lend' reads ${gain.toFixed(2)}× the transfers per CPU second of 'copy' reads`);
+  }
 }
 
 function checkFloors(rows: Row[]): void {

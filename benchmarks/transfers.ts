@@ -24,7 +24,8 @@ import type { IoctlDevice } from '../lib/driver/genericusbfn/ioctl-device.js';
 import { BareDuplex } from './bare-duplex.js';
 import { BULK_IN, BULK_OUT, openBenchStack } from './stream-stack.js';
 
-export type Op = 'read' | 'write' | 'echo';
+/** 'read-lend': reads with readBuffers 'lend' (zero-copy; the consumer returns each chunk at once); bare still copies. */
+export type Op = 'read' | 'write' | 'echo' | 'read-lend';
 export type Kind = 'usbfn' | 'bare';
 export const NODE_ARGS = ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64'];
 
@@ -67,7 +68,9 @@ function drive(stream: Duplexish, op: Op, size: number, count: number): Promise<
   if (op === 'write') return writeN(stream, size, count);
   return new Promise((resolve) => {
     let n = 0;
-    const onData = () => {
+    const lend = op === 'read-lend' && stream instanceof BulkPipe;
+    const onData = (chunk: Buffer) => {
+      if (lend) stream.returnChunk(chunk);
       if (++n < count) return;
       stream.off('data', onData);
       stream.pause();
@@ -124,7 +127,7 @@ export async function runTransferChild(c: TransferConfig): Promise<TransferSampl
   const options = { readsOutstanding: BULK_PIPE_DEFAULTS.readsOutstanding, readSize: c.size, writesInFlight: BULK_PIPE_DEFAULTS.writesInFlight };
   const stream: Duplexish = c.kind === 'bare'
     ? new BareDuplex(options)
-    : new BulkPipe({ driver: stack.driver, link: stack.link, out: BULK_OUT, in: BULK_IN, zlp: 'never', ...options });
+    : new BulkPipe({ driver: stack.driver, link: stack.link, out: BULK_OUT, in: BULK_IN, zlp: 'never', readBuffers: c.op === 'read-lend' ? 'lend' : 'copy', ...options });
   stream.on('error', (err) => {
     console.error(err);
     process.exit(2);

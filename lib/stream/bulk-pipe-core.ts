@@ -70,6 +70,12 @@ export class PipeCore {
     writer.write(decoded.data, override?.zlp ?? decoded.zlp, override?.waiter, callback);
   }
 
+  /** readBuffers 'lend': hands a pushed chunk back to its pipe (see OutPipeReader.returnChunk). */
+  returnChunk(chunk: Uint8Array): void {
+    if (!this.reader) throw new UsbFnError(ErrorCodes.INVALID_STATE, 'this pipe has no OUT endpoint that lends chunks');
+    this.reader.returnChunk(chunk);
+  }
+
   /** Registers per-write options for `chunk`, which the caller then passes to write(). */
   expectWrite(chunk: object, zlp: boolean | undefined, waiter: TransferWaiter): void {
     this.overridesWaiting++;
