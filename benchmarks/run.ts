@@ -13,7 +13,7 @@
  * - Without `--quick`, then the older question-per-file benchmarks (stream-throughput,
  *   stream-read-copy, koffi-vs-direct) through tsx, each printing its own table.
  *
- *   npm run bench [-- --quick] [-- --runs 3] [-- --sizes 512,65536] [-- --ops read,echo]
+ *   npm run bench [-- --quick] [-- --runs 3] [-- --sizes 512,65536] [-- --ops read,read-lend,write,echo] [-- --no-legacy]
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -122,7 +122,8 @@ function parent(): void {
   printLendGain(rows);
   console.log(`\nwritten to ${writeResult('transfers', { node: process.version, quick, runs, rows })}`);
   if (quick) return checkFloors(rows);
-  const legacyFailed = runLegacy(process.argv.slice(2));
+  if (process.argv.includes('--no-legacy')) return;
+  const legacyFailed = runLegacy(process.argv.slice(2).filter((a) => a !== '--no-legacy'));
   process.exit(legacyFailed ? 1 : 0);
 }
 
