@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { BusLink } from '../lib/bus-link.js';
 import { EmulatedGenericUsbFn } from '../lib/driver/emulator/index.js';
 import { GenericUsbFnDriver } from '../lib/driver/genericusbfn/index.js';
+import type { IoctlDevice } from '../lib/driver/genericusbfn/ioctl-device.js';
 
 export const BULK_IN = 0x81;
 export const BULK_OUT = 0x01;
@@ -23,10 +24,13 @@ export interface BenchStack {
   close(): Promise<void>;
 }
 
-/** A configured device at high speed with its link following the bus. */
-export async function openBenchStack(): Promise<BenchStack> {
+/**
+ * A configured device at high speed with its link following the bus. `transfers` may wrap the
+ * emulator's IoctlDevice (benchmarks/transfers.ts completes bulk transfers instantly).
+ */
+export async function openBenchStack(options: { transfers?: (inner: IoctlDevice) => IoctlDevice } = {}): Promise<BenchStack> {
   const device = new EmulatedGenericUsbFn();
-  const driver = new GenericUsbFnDriver(device);
+  const driver = new GenericUsbFnDriver(options.transfers ? options.transfers(device) : device);
   await driver.activate();
   const link = new BusLink(await driver.getClassInfo());
   const pump = (async () => {
@@ -93,9 +97,13 @@ export function summarize(values: number[]): Summary {
 
 export const fmt = (s: Summary, digits = 0) => `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}..${s.max.toFixed(digits)})`;
 
-/** Runs `script --child <json>` in a fresh Node process and parses the JSON line it prints last. */
-export function runChild<T>(script: string, config: object): T {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', script, '--child', JSON.stringify(config)], { encoding: 'utf8', maxBuffer: 16 * MiB });
+/**
+ * Runs `script --child <json>` in a fresh Node process and parses the JSON line it prints last.
+ * A .ts script runs through tsx; a .js one (the built benchmarks) on plain node with `nodeArgs`.
+ */
+export function runChild<T>(script: string, config: object, nodeArgs: string[] = []): T {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const result = spawnSync(process.execPath, [...loader, ...nodeArgs, script, '--child', JSON.stringify(config)], { encoding: 'utf8', maxBuffer: 16 * MiB });
   if (result.status !== 0) throw new Error(`child failed (${result.status}): ${result.stderr}`);
   const line = result.stdout.trim().split('\n').pop()!;
   return JSON.parse(line) as T;
@@ -115,7 +123,10 @@ export function option(name: string, fallback: number): number {
 
 /** Writes `data` as benchmarks/results/<name>-<timestamp>.json (gitignored); returns the path. */
 export function writeResult(name: string, data: object): string {
-  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // The built copy runs from benchmarks/results/build/benchmarks/: results still go to benchmarks/results/.
+  const built = here.lastIndexOf(`${path.sep}results${path.sep}build${path.sep}`);
+  const dir = built >= 0 ? here.slice(0, built + '/results'.length) : path.join(here, 'results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(data, null, 2));

@@ -5,7 +5,8 @@
  * comes straight back, so steady-state streaming allocates no transfer buffers at all (GC was
  * 19% of run time at 64 KiB and 54% at 1 MiB with a fresh buffer per transfer).
  *
- * Pool buffers never reach user code: nothing outside the pipe can hold one after release.
+ * Pool buffers reach user code only with readBuffers 'lend', and then stay lent (counted in
+ * `inUse`) until the consumer returns the chunk; otherwise nothing outside the pipe holds one.
  */
 import { ErrorCodes, UsbFnError } from '../errors.js';
 

@@ -37,6 +37,8 @@ export class PipeCore {
   readonly writer: InPipeWriter | null;
   /** writeTransfer() options, keyed by the chunk object handed to write(). */
   private readonly overrides = new WeakMap<object, WriteOverride[]>();
+  /** Overrides registered and not yet taken: while 0, a plain Buffer write skips the WeakMap. */
+  private overridesWaiting = 0;
 
   /** Called by the stream constructors once `super()` has run. */
   constructor(input: BulkPipeOptions, readonly options: ResolvedPipeOptions, stream: PipeHost & Partial<ReadableHost>) {
@@ -60,14 +62,23 @@ export class PipeCore {
   write(chunk: unknown, encoding: BufferEncoding, callback: WriteCallback): void {
     const writer = this.writer;
     if (!writer) return callback(new UsbFnError(ErrorCodes.INVALID_STATE, 'this pipe has no IN endpoint to write to'));
+    // The hot path: a plain write() of bytes, no writeTransfer() waiting: no decoding, no lookup.
+    if (this.overridesWaiting === 0 && chunk instanceof Uint8Array) return writer.write(chunk, undefined, undefined, callback);
     const decoded = this.decode(chunk, encoding);
     if (decoded instanceof Error) return callback(decoded);
     const override = typeof chunk === 'object' && chunk !== null ? this.takeOverride(chunk) : undefined;
     writer.write(decoded.data, override?.zlp ?? decoded.zlp, override?.waiter, callback);
   }
 
+  /** readBuffers 'lend': hands a pushed chunk back to its pipe (see OutPipeReader.returnChunk). */
+  returnChunk(chunk: Uint8Array): void {
+    if (!this.reader) throw new UsbFnError(ErrorCodes.INVALID_STATE, 'this pipe has no OUT endpoint that lends chunks');
+    this.reader.returnChunk(chunk);
+  }
+
   /** Registers per-write options for `chunk`, which the caller then passes to write(). */
   expectWrite(chunk: object, zlp: boolean | undefined, waiter: TransferWaiter): void {
+    this.overridesWaiting++;
     const list = this.overrides.get(chunk);
     if (list) list.push({ zlp, waiter });
     else this.overrides.set(chunk, [{ zlp, waiter }]);
@@ -77,7 +88,10 @@ export class PipeCore {
   dropExpected(chunk: object, waiter: TransferWaiter): void {
     const list = this.overrides.get(chunk);
     const i = list?.findIndex((o) => o.waiter === waiter) ?? -1;
-    if (list && i >= 0) list.splice(i, 1);
+    if (list && i >= 0) {
+      list.splice(i, 1);
+      this.overridesWaiting--;
+    }
     if (list?.length === 0) this.overrides.delete(chunk);
   }
 
@@ -123,6 +137,7 @@ export class PipeCore {
     const list = this.overrides.get(chunk);
     if (!list) return undefined;
     const first = list.shift();
+    if (first) this.overridesWaiting--;
     if (list.length === 0) this.overrides.delete(chunk);
     return first;
   }

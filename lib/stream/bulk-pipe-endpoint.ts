@@ -12,7 +12,7 @@
 import { setMaxListeners } from 'node:events';
 import createDebug from 'debug';
 import type { BusLink, DeconfigureReason } from '../bus-link.js';
-import type { PipeInfo, UsbFnDriver } from '../driver/driver.js';
+import type { OpOptions, PipeInfo, UsbFnDriver } from '../driver/driver.js';
 import { ErrorCodes, UsbFnError, isUsbFnError } from '../errors.js';
 import type { ResolvedPipeOptions } from './bulk-pipe-options.js';
 
@@ -65,6 +65,8 @@ export abstract class PipeEndpoint {
   protected closed = false;
   /** Aborts every transfer of this endpoint when closing. */
   protected readonly aborter = new AbortController();
+  /** The options every transfer of this endpoint passes: one object, not one per transfer. */
+  protected readonly transferOptions: OpOptions = { signal: this.aborter.signal };
   /** Transfers issued and not yet settled. */
   protected pending = 0;
   private idleWaiters: Array<() => void> = [];
@@ -152,18 +154,16 @@ export abstract class PipeEndpoint {
     this.release(err);
   }
 
-  /** Wraps a transfer promise so that `pending` counts it until it settles. */
-  protected track<T>(transfer: Promise<T>): Promise<T> {
-    this.pending++;
-    const settle = () => {
-      if (--this.pending === 0 && this.idleWaiters.length > 0) {
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const wake of waiters) wake();
-      }
-    };
-    transfer.then(settle, settle);
-    return transfer;
+  /**
+   * A transfer of this endpoint has settled (the caller issued it with `pending++` and calls this
+   * first thing in its one `.then`): wakes close() when it was the last. One `.then` per transfer
+   * instead of a tracking wrapper with its own: the hot path's cost is counted in promises.
+   */
+  protected settled(): void {
+    if (--this.pending > 0 || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** Resolves once no transfer of this endpoint is pending. */

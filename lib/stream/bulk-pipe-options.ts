@@ -44,8 +44,14 @@ export interface BulkPipeOptions {
    * 489 MB/s at 64 KiB, 820 vs 485 at 256 KiB; in an echo the gain is within noise, since the
    * per-chunk allocation both need costs more than the copy. 'copy' keeps the pool fixed and
    * the readable side's byte count equal to the memory it holds.
+   * 'lend' (zero-copy): every chunk pushed is a view of a pool buffer, lent to the consumer until
+   * it hands the chunk back with `returnChunk(chunk)`; until then the pipe never reuses it. The
+   * pool holds 2 × readsOutstanding buffers and a read is issued only while one is free, so a
+   * consumer that keeps its chunks stops reading (the host is NAKed) rather than growing memory.
+   * Rule: after `returnChunk(chunk)`, never touch that chunk again (its bytes will be overwritten);
+   * returning a chunk twice, or one this pipe did not lend, throws USBFN_ERR_INVALID_ARG.
    */
-  readBuffers?: 'copy' | 'swap';
+  readBuffers?: 'copy' | 'swap' | 'lend';
   /** TRANSFER_IN requests in flight: writes are acknowledged early within this window. Default 8. */
   writesInFlight?: number;
   /**
@@ -93,7 +99,7 @@ export interface BulkPipeOptions {
 export interface ResolvedPipeOptions {
   readsOutstanding: number;
   readSize: number;
-  readBuffers: 'copy' | 'swap';
+  readBuffers: 'copy' | 'swap' | 'lend';
   writesInFlight: number;
   zlp: 'auto' | 'never';
   packetMode: boolean;
@@ -174,7 +180,7 @@ export function resolvePipeOptions(o: BulkPipeOptions): ResolvedPipeOptions {
   return {
     readsOutstanding,
     readSize,
-    readBuffers: oneOf('readBuffers', o.readBuffers, D.readBuffers, ['copy', 'swap']),
+    readBuffers: oneOf('readBuffers', o.readBuffers, D.readBuffers, ['copy', 'swap', 'lend']),
     writesInFlight,
     zlp: oneOf('zlp', o.zlp, D.zlp, ['auto', 'never']),
     packetMode,

@@ -9,6 +9,8 @@
  * pool buffer returns at once: the consumer may keep chunks as long as it likes, short transfers
  * cost only their length, and the pool is never held by user code. 'swap': a mostly full buffer
  * is handed over without a copy and replaced in the pool (benchmarks/stream-read-copy.ts).
+ * 'lend': no copy at all; the pushed chunk views a pool buffer lent to the consumer until
+ * returnChunk() (the pool is twice readsOutstanding, and reads stop while it is all lent).
  *
  * Bus life: a read cancelled by a reset/detach is dropped, except for the whole packets it had
  * already received (pushed, since the host saw them ACKed); a read that completed before the
@@ -57,11 +59,14 @@ export class OutPipeReader extends PipeEndpoint {
   private bytesRead = 0;
   private transfersCompleted = 0;
   private readsCancelled = 0;
+  /** readBuffers 'lend': chunks pushed and not yet returned, with the pool buffer each views. */
+  private readonly lent = new Map<Uint8Array, Buffer>();
 
   /** Called by the stream constructors in bulk-pipe.ts only. */
   constructor(driver: UsbFnDriver, link: BusLink, endpointAddress: number, options: ResolvedPipeOptions, private readonly stream: ReadableHost) {
     super(driver, link, endpointAddress, 'out', options, stream);
-    this.pool = new BufferPool(options.readSize, options.readsOutstanding);
+    // 'lend': as many buffers again as reads, for the consumer to hold (see the option).
+    this.pool = new BufferPool(options.readSize, options.readBuffers === 'lend' ? 2 * options.readsOutstanding : options.readsOutstanding);
   }
 
   get stats(): ReaderStats {
@@ -94,14 +99,16 @@ export class OutPipeReader extends PipeEndpoint {
     const buffer = this.pool.acquire()!;
     const slot = new ReadSlot(buffer, this.epoch);
     this.slots.push(slot);
-    const transfer = this.track(this.driver.transferOut(this.pipe!.pipeId, buffer, { signal: this.aborter.signal }));
-    transfer.then(
+    this.pending++;
+    this.driver.transferOut(this.pipe!.pipeId, buffer, this.transferOptions).then(
       (bytes) => {
+        this.settled();
         slot.bytes = bytes;
         slot.settled = true;
         this.deliver();
       },
       (err: unknown) => {
+        this.settled();
         slot.error = err;
         slot.settled = true;
         this.deliver();
@@ -123,12 +130,23 @@ export class OutPipeReader extends PipeEndpoint {
 
   private pushReceived(slot: ReadSlot, n = slot.bytes): void {
     if (slot.error === null) this.succeeded();
-    const chunk = this.takeChunk(slot.buffer, n);
     this.bytesRead += n;
     this.transfersCompleted++;
-    if (this.closed || this.ended) return;
-    if (n === 0 && !this.options.packetMode) return; // a ZLP ends a transfer; a byte stream has no boundaries
-    if (!this.stream.push(chunk)) this.wanted = false;
+    // Nothing to push (a ZLP ends a transfer; a byte stream has no boundaries), or no one to take it.
+    if (this.closed || this.ended || (n === 0 && !this.options.packetMode)) return this.pool.release(slot.buffer);
+    if (!this.stream.push(this.takeChunk(slot.buffer, n))) this.wanted = false;
+  }
+
+  /**
+   * readBuffers 'lend': the consumer is done with `chunk`; its pool buffer may receive again.
+   * Throws USBFN_ERR_INVALID_ARG for a chunk this pipe did not lend or that came back already.
+   */
+  returnChunk(chunk: Uint8Array): void {
+    const buffer = this.lent.get(chunk);
+    if (!buffer) throw new UsbFnError(ErrorCodes.INVALID_ARG, 'returnChunk: not a chunk this pipe lent, or returned already');
+    this.lent.delete(chunk);
+    this.pool.release(buffer);
+    if (!this.closed) this.pump();
   }
 
   /**
@@ -141,6 +159,11 @@ export class OutPipeReader extends PipeEndpoint {
    * before anything else can run. 'swap' hands a mostly full buffer over as is.
    */
   private takeChunk(buffer: Buffer, n: number): Buffer {
+    if (this.options.readBuffers === 'lend') {
+      const chunk = buffer.subarray(0, n);
+      this.lent.set(chunk, buffer);
+      return chunk;
+    }
     if (this.options.readBuffers === 'swap' && n * 2 >= buffer.length) {
       this.pool.surrender(buffer);
       return buffer.subarray(0, n);

@@ -22,7 +22,7 @@
  * BulkPipe closes once its readable side has delivered what it received and ended.
  */
 import type { BusLink } from '../bus-link.js';
-import type { UsbFnDriver } from '../driver/driver.js';
+import type { TransferInOptions, UsbFnDriver } from '../driver/driver.js';
 import { ErrorCodes, UsbFnError } from '../errors.js';
 import type { ResolvedPipeOptions } from './bulk-pipe-options.js';
 import { PipeEndpoint, bytesBeforeCancel, debug, type PipeHost } from './bulk-pipe-endpoint.js';
@@ -63,6 +63,8 @@ export interface WriterStats {
 export class InPipeWriter extends PipeEndpoint {
   /** Accepted writes in order: the ones in flight first, then the ones waiting for the bus. */
   private readonly queue: WriteOp[] = [];
+  /** transferOptions with a ZLP: shared by every transfer that ends with one. */
+  private readonly zlpOptions: TransferInOptions = { zlp: true, signal: this.aborter.signal };
   /** The one write past the window, acknowledged when a slot frees. */
   private held: { op: WriteOp; callback: WriteCallback } | null = null;
   private finalCallback: WriteCallback | null = null;
@@ -166,10 +168,16 @@ export class InPipeWriter extends PipeEndpoint {
       return;
     }
     const rest = op.sent > 0 ? op.data.subarray(op.sent) : op.data;
-    const transfer = this.track(this.driver.transferIn(pipe.pipeId, rest, { zlp, signal: this.aborter.signal }));
-    transfer.then(
-      () => this.completed(op),
-      (err: unknown) => this.failed(op, err),
+    this.pending++;
+    this.driver.transferIn(pipe.pipeId, rest, zlp ? this.zlpOptions : this.transferOptions).then(
+      () => {
+        this.settled();
+        this.completed(op);
+      },
+      (err: unknown) => {
+        this.settled();
+        this.failed(op, err);
+      },
     );
   }
 

@@ -51,6 +51,13 @@ export interface BulkStreamControls {
   clearStall(direction?: PipeDirection): Promise<void>;
   /** GET_PIPE_STATE: true when the pipe (any pipe, with no direction) is halted. */
   isStalled(direction?: PipeDirection): Promise<boolean>;
+  /**
+   * readBuffers 'lend' (zero-copy reads): the consumer is done with a chunk this stream pushed;
+   * its pool buffer may receive again, so the chunk must not be touched afterwards. Throws
+   * USBFN_ERR_INVALID_ARG for a chunk the stream did not lend or that came back already, and
+   * USBFN_ERR_INVALID_STATE on a stream with no OUT pipe. Harmless after the stream closed.
+   */
+  returnChunk(chunk: Uint8Array): void;
   readonly stats: PipeStats;
 }
 
@@ -119,6 +126,10 @@ export class BulkPipe extends Duplex implements BulkStreamControls {
     return this.core.isStalled(direction);
   }
 
+  returnChunk(chunk: Uint8Array): void {
+    this.core.returnChunk(chunk);
+  }
+
   /** See writeTransfer above. */
   writeTransfer(data: Uint8Array, options?: WriteTransferOptions): Promise<number> {
     return writeTransfer(this as unknown as Writable, this.core, data, options);
@@ -168,6 +179,10 @@ export class BulkReader extends Readable implements BulkStreamControls {
     return this.core.isStalled(direction);
   }
 
+  returnChunk(chunk: Uint8Array): void {
+    this.core.returnChunk(chunk);
+  }
+
   override _read(): void {
     this.core.reader!.read();
   }
@@ -202,6 +217,10 @@ export class BulkWriter extends Writable implements BulkStreamControls {
 
   isStalled(direction?: PipeDirection): Promise<boolean> {
     return this.core.isStalled(direction);
+  }
+
+  returnChunk(chunk: Uint8Array): void {
+    this.core.returnChunk(chunk);
   }
 
   /** See writeTransfer above. */
