@@ -34,6 +34,8 @@ export const ErrorCodes = Object.freeze({
   NOT_FOUND: 'USBFN_ERR_NOT_FOUND',
   /** The backend needs another platform (the Windows driver off Windows). */
   PLATFORM: 'USBFN_ERR_PLATFORM',
+  /** The far end answered a request with an error (message channel: an error response). */
+  REMOTE: 'USBFN_ERR_REMOTE',
   /** Any other driver failure: see `win32Error` / `win32ErrorName` and `cause`. */
   DRIVER: 'USBFN_ERR_DRIVER',
 } as const);
