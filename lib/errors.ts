@@ -1,7 +1,7 @@
 /**
  * One error class for the whole library, after undici: users match on the stable `code`, never
  * on the message. Driver failures carry the Win32 error number and name; wrapped failures keep
- * the original as `cause`.
+ * the original as `cause`. Linux syscall failures carry `errno` and `syscall` instead.
  */
 import { win32ErrorName } from '../native-defs/win32-errors.js';
 
@@ -32,7 +32,7 @@ export const ErrorCodes = Object.freeze({
   OVERFLOW: 'USBFN_ERR_OVERFLOW',
   /** No device matched (ERROR_FILE_NOT_FOUND, no interface with that GUID). */
   NOT_FOUND: 'USBFN_ERR_NOT_FOUND',
-  /** The backend needs another platform (the Windows driver off Windows). */
+  /** The backend needs another platform (the Windows driver off Windows), or a missing OS feature (configfs, usb_f_fs, a UDC, root). */
   PLATFORM: 'USBFN_ERR_PLATFORM',
   /** The far end answered a request with an error (message channel: an error response). */
   REMOTE: 'USBFN_ERR_REMOTE',
@@ -48,6 +48,10 @@ export interface UsbFnErrorOptions {
   win32Error?: number;
   /** The IOCTL or API that failed, for messages and debugging. */
   operation?: string;
+  /** Linux errno (positive) when the failure came from a syscall (the FunctionFS backend). */
+  errno?: number;
+  /** The Linux syscall that failed ('io_submit', 'write', 'ioctl'…), with `errno`. */
+  syscall?: string;
 }
 
 export class UsbFnError extends Error {
@@ -55,6 +59,10 @@ export class UsbFnError extends Error {
   readonly win32Error?: number;
   readonly win32ErrorName?: string;
   readonly operation?: string;
+  /** Linux errno (positive), as `win32Error` is for Windows. */
+  readonly errno?: number;
+  /** The Linux syscall that failed, with `errno`. */
+  readonly syscall?: string;
 
   constructor(code: UsbFnErrorCode, message: string, options: UsbFnErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -65,6 +73,8 @@ export class UsbFnError extends Error {
       this.win32ErrorName = win32ErrorName(options.win32Error);
     }
     if (options.operation !== undefined) this.operation = options.operation;
+    if (options.errno !== undefined) this.errno = options.errno;
+    if (options.syscall !== undefined) this.syscall = options.syscall;
   }
 }
 

@@ -66,3 +66,9 @@ export {
   type InterfaceDescriptorSet,
 } from './driver/driver.js';
 export { GenericUsbFnDriver, IoctlError, type GenericUsbFnDriverOptions, type IoctlDevice } from './driver/genericusbfn/index.js';
+
+// The function description shared by every backend, and the FunctionFS target (types only:
+// the FunctionFS backend itself is imported on first use by UsbFnDevice.open() on Linux).
+export type { FunctionDescription, EndpointDescription, MsOsDescription, PacketSizes } from './driver/function-description.js';
+export type { FunctionFsTarget } from './driver/functionfs/opener.js';
+export type { GadgetOptions } from './driver/functionfs/configfs-gadget.js';

@@ -4,6 +4,7 @@
  * Windows: USBFN_ERR_PLATFORM), replaceable at run time through setPlatformDriverOpener.
  */
 import type { UsbFnDriver } from '../driver/driver.js';
+import type { FunctionFsTarget } from '../driver/functionfs/opener.js';
 import { ErrorCodes, UsbFnError } from '../errors.js';
 import { checkGuid, checkOneOf, checkOptions, checkSignal, checkType, describe, invalidArg } from '../validate.js';
 
@@ -13,6 +14,11 @@ export interface PlatformTarget {
   interfaceGuid?: string;
   /** A device interface path (symbolic link) to open directly. */
   path?: string;
+  /**
+   * Linux: the FunctionFS backend (an existing mount, or a gadget usbfn sets up as root). Used
+   * when given, or on Linux when neither `interfaceGuid` nor `path` is.
+   */
+  functionfs?: FunctionFsTarget;
   signal?: AbortSignal;
 }
 
@@ -20,16 +26,21 @@ export interface PlatformTarget {
 export type PlatformDriverOpener = (target: PlatformTarget) => Promise<UsbFnDriver>;
 
 /**
- * The built-in opener: the GenericUSBFn.sys backend (koffi), imported only when first used so
- * that importing usbfn loads no FFI declarations. Off Windows it rejects with USBFN_ERR_PLATFORM
+ * The built-in opener: FunctionFS on Linux (given `functionfs`, or neither GUID nor path), else
+ * the GenericUSBFn.sys backend (koffi); each imported only when first used so that importing
+ * usbfn loads no FFI declarations. Off Windows it rejects with USBFN_ERR_PLATFORM
  * (naming the emulator as the way to run elsewhere), unless a stand-in library was configured
  * with configureWin32Libraries(), as the tests do.
  */
 export const defaultOpener: PlatformDriverOpener = async (target) => {
+  if (target.functionfs || (process.platform === 'linux' && target.interfaceGuid === undefined && target.path === undefined)) {
+    const { openFunctionFs } = await import('../driver/functionfs/opener.js');
+    return openFunctionFs(target.functionfs);
+  }
   if (target.interfaceGuid === undefined && target.path === undefined && process.platform !== 'win32') {
     throw new UsbFnError(
       ErrorCodes.PLATFORM,
-      `UsbFnDevice.open(): usbfn has no backend for ${process.platform} yet (GenericUSBFn.sys is Windows-only). ` +
+      `UsbFnDevice.open(): usbfn has no backend for ${process.platform} yet (GenericUSBFn.sys is Windows-only; FunctionFS is Linux-only). ` +
         "To run here, pass { driver: new GenericUsbFnDriver(new EmulatedGenericUsbFn()) } ('usbfn' and 'usbfn/emulator'), " +
         'or register your own backend with setPlatformDriverOpener().',
       { operation: 'UsbFnDevice.open' },
@@ -55,7 +66,7 @@ export function setPlatformDriverOpener(next: PlatformDriverOpener): PlatformDri
 }
 
 /** Every UsbFnDevice.open() option; anything else is a typo worth an error. */
-const OPEN_OPTIONS = ['driver', 'interfaceGuid', 'path', 'signal', 'noDataHandshake'] as const;
+const OPEN_OPTIONS = ['driver', 'interfaceGuid', 'path', 'functionfs', 'signal', 'noDataHandshake'] as const;
 
 /** The methods open() and the device call on a driver: enough to tell a UsbFnDriver from anything else. */
 const DRIVER_METHODS = ['getClassInfo', 'activate', 'nextBusEvent', 'transferIn', 'transferOut', 'setPipeState', 'close'] as const;
@@ -74,8 +85,8 @@ export function checkOpenOptions(options: unknown): void {
   checkSignal(op, o.signal);
   checkOneOf(op, 'noDataHandshake', o.noDataHandshake, ['out', 'in']);
   if (o.driver === undefined) return;
-  if (o.interfaceGuid !== undefined || o.path !== undefined) {
-    throw invalidArg(op, 'pass either driver or interfaceGuid / path, not both (a driver is already open on its device)');
+  if (o.interfaceGuid !== undefined || o.path !== undefined || o.functionfs !== undefined) {
+    throw invalidArg(op, 'pass either driver or interfaceGuid / path / functionfs, not both (a driver is already open on its device)');
   }
   checkDriver(op, o.driver);
 }

@@ -3,6 +3,7 @@
  * do next, raised before anything is opened (and the driver it was given is closed, as any
  * failed open() does).
  */
+import fs from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GenericUsbFnDriver, UsbFnDevice, type UsbFnDeviceOptions } from '../../lib/index.js';
@@ -58,12 +59,20 @@ test('a driver together with interfaceGuid is INVALID_ARG (one or the other)', a
   assert.match(err.message, /either driver or interfaceGuid/);
 });
 
-test('open() with nothing, off Windows, is PLATFORM saying there is no backend here yet (not asking for a GUID)', async () => {
-  if (process.platform === 'win32') return;
+test('open() with nothing, off Windows and Linux, is PLATFORM saying there is no backend here yet (not asking for a GUID)', async () => {
+  if (process.platform === 'win32' || process.platform === 'linux') return;
   const err = await rejection(UsbFnDevice.open());
   assert.is(err.code, 'USBFN_ERR_PLATFORM');
   assert.match(err.message, /no backend for/);
   assert.match(err.message, /EmulatedGenericUsbFn/);
+});
+
+test('open() with nothing, on Linux without a usable gadget stack, is PLATFORM saying what is missing (not asking for a GUID)', async () => {
+  if (process.platform !== 'linux' || fs.existsSync('/sys/class/udc') && fs.readdirSync('/sys/class/udc').length > 0) return;
+  const err = await rejection(UsbFnDevice.open());
+  assert.is(err.code, 'USBFN_ERR_PLATFORM');
+  assert.match(err.message, /root|configfs|libcomposite|UDC/);
+  assert.not.match(err.message, /interfaceGuid/);
 });
 
 test('a valid open still works after all that', async () => {

@@ -14,14 +14,11 @@ import {
   USB_ENDPOINT_TYPE_BULK,
   USB_ENDPOINT_TYPE_CONTROL,
   USB_ENDPOINT_TYPE_INTERRUPT,
-  USB_INTERFACE_DESCRIPTOR_TYPE,
   USB_STRING_DESCRIPTOR_TYPE,
 } from '../../../native-defs/enums.js';
+import { interfaceDescriptors } from '../function-description.js';
 import { LAYOUT } from '../../../native-defs/layout.js';
 import { DESCRIPTOR_SPEEDS, type DescriptorSpeed, type ResolvedEndpoint, type ResolvedOptions } from './options.js';
-
-/** bDescriptorType of the SuperSpeed endpoint companion descriptor (USB 3.x §9.6.7). */
-const SS_ENDPOINT_COMPANION_TYPE = 0x30;
 
 function pipeInfo(e: ResolvedEndpoint, speed: DescriptorSpeed): PipeInformation {
   return {
@@ -79,31 +76,10 @@ export function buildClassInfoEx(o: ResolvedOptions): Uint8Array {
   });
 }
 
-/**
- * Interface descriptor, then each endpoint descriptor (at super speed each followed by its
- * SuperSpeed companion, which USB 3 requires), then `extraDescriptors` as given.
- */
+/** The generated interface + endpoint descriptors (function-description.ts), then `extraDescriptors`. */
 export function buildDescriptorSet(o: ResolvedOptions, speed: DescriptorSpeed): Uint8Array {
-  const companion = speed === 'super' ? 6 : 0;
-  const size = 9 + o.endpoints.length * (7 + companion) + o.extraDescriptors.length;
-  const out = new Uint8Array(size);
-  const [cls, sub, proto] = o.interfaceClass;
-  out.set([9, USB_INTERFACE_DESCRIPTOR_TYPE, o.interfaceNumber, 0, o.endpoints.length, cls, sub, proto, 0]);
-  let at = 9;
-  for (const e of o.endpoints) {
-    const mps = e.maxPacketSize[speed];
-    const attributes = e.type === 'bulk' ? USB_ENDPOINT_TYPE_BULK : USB_ENDPOINT_TYPE_INTERRUPT;
-    out.set([7, USB_ENDPOINT_DESCRIPTOR_TYPE, e.address, attributes, mps & 0xff, mps >> 8, e.interval], at);
-    at += 7;
-    if (companion) {
-      // bMaxBurst 0, bmAttributes 0; wBytesPerInterval only means something for periodic endpoints.
-      const perInterval = e.type === 'interrupt' ? mps : 0;
-      out.set([6, SS_ENDPOINT_COMPANION_TYPE, 0, 0, perInterval & 0xff, perInterval >> 8], at);
-      at += 6;
-    }
-  }
-  out.set(o.extraDescriptors, at);
-  return out;
+  const fn = { ...o, interfaceString: null, msOs: null };
+  return interfaceDescriptors(fn, speed, { interfaceNumber: o.interfaceNumber, iInterface: 0 });
 }
 
 /** The descriptor sets of all three speeds. */

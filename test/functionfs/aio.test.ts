@@ -1,0 +1,97 @@
+/** AioQueue (Linux AIO + eventfd + koffi poll) against plain files and a non-blocking pipe. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { isUsbFnError } from '../../lib/errors.js';
+
+const skip = process.platform !== 'linux' ? 'Linux AIO needs Linux' : null;
+if (skip) console.log(`skipping AIO tests: ${skip}`);
+const { AioQueue } = skip ? ({} as typeof import('../../lib/driver/functionfs/aio.js')) : await import('../../lib/driver/functionfs/aio.js');
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'usbfn-aio-'));
+const fileWith = (text: string) => {
+  const p = path.join(dir, `f${Math.random().toString(36).slice(2)}`);
+  fs.writeFileSync(p, text);
+  return fs.openSync(p, 'r+');
+};
+
+const t = (name: string, fn: () => Promise<void>) => (skip ? undefined : test(name, fn));
+
+t('a read resolves with the bytes the kernel read into the caller\'s buffer', async () => {
+  const q = new AioQueue({ depth: 4 });
+  const fd = fileWith('hello aio');
+  const buf = Buffer.alloc(32);
+  assert.is(await q.read(fd, buf, 'read'), 9);
+  assert.is(buf.toString('utf8', 0, 9), 'hello aio');
+  await q.close();
+  fs.closeSync(fd);
+});
+
+t('several requests in flight all complete, harvested from one eventfd', async () => {
+  const q = new AioQueue({ depth: 8 });
+  const fd = fileWith('0123456789');
+  const bufs = [0, 1, 2, 3, 4, 5].map(() => Buffer.alloc(4));
+  const counts = await Promise.all(bufs.map((b) => q.read(fd, b, 'read')));
+  assert.equal(counts, [4, 4, 4, 4, 4, 4]);
+  for (const b of bufs) assert.is(b.toString(), '0123');
+  assert.is(q.pending, 0);
+  await q.close();
+  fs.closeSync(fd);
+});
+
+t('a write resolves with the byte count and a 0-byte write with 0', async () => {
+  const q = new AioQueue({ depth: 4 });
+  const fd = fileWith('');
+  assert.is(await q.write(fd, Buffer.from('abc'), 'write'), 3);
+  assert.is(await q.write(fd, new Uint8Array(0), 'zlp'), 0);
+  assert.is(fs.readFileSync(`/proc/self/fd/${fd}`, 'utf8'), 'abc');
+  await q.close();
+  fs.closeSync(fd);
+});
+
+t('a failed request rejects with a coded error carrying errno and syscall', async () => {
+  const q = new AioQueue({ depth: 4 });
+  // An empty non-blocking pipe: the read completes with -EAGAIN (FunctionFS: endpoint not enabled).
+  const [r, w] = pipeFds();
+  const err = await q.read(r, Buffer.alloc(8), 'pipe read').then(() => null, (e: unknown) => e);
+  assert.ok(isUsbFnError(err, 'USBFN_ERR_CANCELED'), String(err));
+  assert.is((err as { errno: number }).errno, os.constants.errno.EAGAIN);
+  assert.is((err as { syscall: string }).syscall, 'io_getevents');
+  await q.close();
+  fs.closeSync(r);
+  fs.closeSync(w);
+});
+
+t('a bad fd rejects at submission with EBADF', async () => {
+  const q = new AioQueue({ depth: 2 });
+  const err = await q.read(987654, Buffer.alloc(8), 'bad').then(() => null, (e: unknown) => e);
+  assert.ok(isUsbFnError(err, 'USBFN_ERR_DRIVER'), String(err));
+  assert.is((err as { errno: number }).errno, os.constants.errno.EBADF);
+  await q.close();
+});
+
+t('an aborted signal and a closed queue refuse before submitting', async () => {
+  const q = new AioQueue({ depth: 2 });
+  const fd = fileWith('x');
+  const aborted = await q.read(fd, Buffer.alloc(1), 'r', AbortSignal.abort()).then(() => null, (e: unknown) => e);
+  assert.ok(isUsbFnError(aborted, 'USBFN_ERR_CANCELED'));
+  await q.close();
+  const closed = await q.read(fd, Buffer.alloc(1), 'r').then(() => null, (e: unknown) => e);
+  assert.ok(isUsbFnError(closed, 'USBFN_ERR_CLOSED'));
+  fs.closeSync(fd);
+});
+
+/** A non-blocking FIFO's two ends: Node has no pipe() call. */
+function pipeFds(): [number, number] {
+  const fifo = path.join(dir, `p${Math.random().toString(36).slice(2)}`);
+  execFileSync('mkfifo', [fifo]);
+  const r = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const w = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  return [r, w];
+}
+
+test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+test.run();

@@ -1,0 +1,118 @@
+/**
+ * FunctionFsDriver against a fake mount: ep0 a FIFO (the test plays the kernel's event queue),
+ * ep1/ep2 plain files (AIO works on them). Checks what the driver writes and how it maps events,
+ * answers setup requests and moves data, without a kernel gadget.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { isUsbFnError } from '../../lib/errors.js';
+import type { FunctionFsDriver as Driver } from '../../lib/driver/functionfs/ffs-driver.js';
+import { buildFfsBlobs } from '../../lib/driver/functionfs/blobs.js';
+
+const skip = process.platform !== 'linux' ? 'FunctionFS needs Linux' : null;
+if (skip) console.log(`skipping FunctionFS driver tests: ${skip}`);
+const { FunctionFsDriver } = skip ? ({} as typeof import('../../lib/driver/functionfs/ffs-driver.js')) : await import('../../lib/driver/functionfs/ffs-driver.js');
+
+const FN = { endpoints: [{ address: 0x81 }, { address: 0x01 }], interfaceString: 'fake' };
+const ev = (type: number, setup = [0, 0, 0, 0, 0, 0, 0, 0]) => Buffer.from([...setup, type, 0, 0, 0]);
+
+interface Fake {
+  dir: string;
+  ep0: number; // the test's end of the FIFO
+  driver: Driver;
+  close(): Promise<void>;
+}
+
+async function fakeMount(): Promise<Fake> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'usbfn-ffs-'));
+  execFileSync('mkfifo', [path.join(dir, 'ep0')]);
+  const ep0 = fs.openSync(path.join(dir, 'ep0'), fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+  fs.writeFileSync(path.join(dir, 'ep1'), '');
+  fs.writeFileSync(path.join(dir, 'ep2'), 'from the host');
+  const driver = await FunctionFsDriver.open({ mountPoint: dir, function: FN, udc: 'none' });
+  return {
+    dir, ep0, driver,
+    async close() {
+      await driver.close();
+      fs.closeSync(ep0);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const t = (name: string, fn: () => Promise<void>) => (skip ? undefined : test(name, fn));
+
+t('open writes the descriptors then the strings blob to ep0', async () => {
+  const f = await fakeMount();
+  const written = Buffer.alloc(4096);
+  const n = fs.readSync(f.ep0, written); // still in the FIFO: the driver's pump has not run yet
+  const blobs = buildFfsBlobs(FN);
+  assert.equal([...written.subarray(0, n)], [...blobs.descriptors, ...blobs.strings]);
+  await f.close();
+});
+
+t('ep0 events come out as bus events, in order', async () => {
+  const f = await fakeMount();
+  fs.readSync(f.ep0, Buffer.alloc(4096));
+  fs.writeSync(f.ep0, Buffer.concat([ev(0), ev(2), ev(5), ev(6)]));
+  const types = [];
+  for (let i = 0; i < 5; i++) types.push((await f.driver.nextBusEvent({ signal: AbortSignal.timeout(5000) })).type);
+  assert.equal(types, ['attach', 'reset', 'configured', 'suspend', 'resume']);
+  await f.close();
+});
+
+t('a SETUP pauses the pump until answered; the handshake of a no-data request is a 0-byte read', async () => {
+  const f = await fakeMount();
+  fs.readSync(f.ep0, Buffer.alloc(4096));
+  fs.writeSync(f.ep0, ev(4, [0x21, 0x03, 0, 0, 0, 0, 0, 0]));
+  const e = await f.driver.nextBusEvent({ signal: AbortSignal.timeout(5000) });
+  assert.equal(e, { type: 'setup', setup: { bmRequestType: 0x21, bRequest: 3, wValue: 0, wIndex: 0, wLength: 0 } });
+  fs.writeSync(f.ep0, ev(3)); // queued behind the pending request
+  await f.driver.controlHandshakeOut();
+  assert.equal(await f.driver.nextBusEvent({ signal: AbortSignal.timeout(5000) }), { type: 'unconfigured' });
+  await f.close();
+});
+
+t('data pipes move bytes through AIO; a ZLP follows a whole-packet write when asked', async () => {
+  const f = await fakeMount();
+  const sent = Buffer.alloc(512, 7);
+  assert.is(await f.driver.transferIn(1, sent, { zlp: true }), 512);
+  assert.is(fs.readFileSync(path.join(f.dir, 'ep1')).length, 512); // the ZLP is a 0-byte write: nothing added
+  const buf = Buffer.alloc(64);
+  assert.is(await f.driver.transferOut(2, buf), 13);
+  assert.is(buf.toString('utf8', 0, 13), 'from the host');
+  await f.close();
+});
+
+t('wrong pipes and closed drivers refuse with coded errors', async () => {
+  const f = await fakeMount();
+  const wrongDir = await f.driver.transferIn(2, Buffer.alloc(1)).catch((e: unknown) => e);
+  assert.ok(isUsbFnError(wrongDir, 'USBFN_ERR_INVALID_ARG'));
+  const noPipe = await f.driver.transferOut(9, Buffer.alloc(1)).catch((e: unknown) => e);
+  assert.ok(isUsbFnError(noPipe, 'USBFN_ERR_INVALID_ARG'));
+  const strings = await f.driver.registerString(1, 'x').catch((e: unknown) => e);
+  assert.ok(isUsbFnError(strings, 'USBFN_ERR_NOT_SUPPORTED'));
+  const noSetup = await f.driver.transferIn(0, Buffer.alloc(1)).catch((e: unknown) => e);
+  assert.ok(isUsbFnError(noSetup, 'USBFN_ERR_CANCELED'));
+  await f.close();
+  const closed = await f.driver.transferIn(1, Buffer.alloc(1)).catch((e: unknown) => e);
+  assert.ok(isUsbFnError(closed, 'USBFN_ERR_CLOSED'));
+  const next = await f.driver.nextBusEvent().catch((e: unknown) => e);
+  assert.ok(isUsbFnError(next, 'USBFN_ERR_CLOSED'));
+});
+
+t('class info: pipe 0 is EP0, pipe n the n-th endpoint, packet sizes per speed', async () => {
+  const f = await fakeMount();
+  const info = await f.driver.getClassInfo();
+  assert.equal(info.high.pipes.map((p) => [p.pipeId, p.endpointAddress, p.type, p.maxPacketSize]), [[0, 0, 'control', 64], [1, 0x81, 'bulk', 512], [2, 0x01, 'bulk', 512]]);
+  assert.is(info.super.pipes[1]!.maxPacketSize, 1024);
+  const set = await f.driver.getInterfaceDescriptorSet(0, 'full');
+  assert.equal([...set.descriptors.subarray(0, 9)], [9, 4, 0, 0, 2, 0xff, 0, 0, 1]);
+  await f.close();
+});
+
+test.run();
