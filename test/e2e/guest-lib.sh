@@ -9,11 +9,17 @@ FFS=/dev/ffs-e2e
 # The root is the host's own filesystem, which may have no kmod: busybox has everything.
 insmod() { busybox insmod "$@"; }
 rmmod() { busybox rmmod "$@"; }
+# Seconds since boot: deadlines count time, not loop turns (a loaded TCG guest runs slowly).
+now() { cut -d. -f1 /proc/uptime; }
 say() { echo "e2e-guest: T+$(cut -d' ' -f1 /proc/uptime) $*"; }
 
+hcd_params() { case $1 in full) echo NN ;; super) echo YY ;; *) echo YN ;; esac; }
 # Loads dummy_hcd for one speed: full, high or super (a reload is the only way to change it).
 load_hcd() {
-  [ -d /sys/module/dummy_hcd ] && rmmod dummy_hcd
+  if [ -d /sys/module/dummy_hcd ]; then
+    [ "$(cat /sys/module/dummy_hcd/parameters/is_high_speed)$(cat /sys/module/dummy_hcd/parameters/is_super_speed)" = "$(hcd_params "$1")" ] && return 0
+    rmmod dummy_hcd
+  fi
   case $1 in
     full) insmod "$CACHE/modules/dummy_hcd.ko" is_high_speed=0 ;;
     super) insmod "$CACHE/modules/dummy_hcd.ko" is_super_speed=1 ;;
@@ -38,9 +44,9 @@ start_gadget() {
   rm -f /tmp/gadget.ready
   "$@" >> "$OUT/gadget.log" 2>&1 &
   echo $! > /tmp/gadget.pid
-  i=0
+  deadline=$(($(now) + 120))
   while [ ! -e /tmp/gadget.ready ]; do
-    i=$((i + 1)); [ $i -gt 1200 ] && { say "gadget not ready after 120 s: $*"; return 1; }
+    [ "$(now)" -gt $deadline ] && { say "gadget not ready after 120 s: $*"; return 1; }
     kill -0 "$(cat /tmp/gadget.pid)" 2>/dev/null || { say "gadget exited early: $*"; return 1; }
     sleep 0.1
   done
@@ -57,9 +63,9 @@ stop_gadget() {
 bind() {
   udc=$(ls /sys/class/udc | head -1)
   echo "$udc" > $G/UDC || { say "bind to $udc failed"; return 1; }
-  i=0
+  deadline=$(($(now) + 60))
   while [ "$(cat /sys/class/udc/$udc/state)" != configured ]; do
-    i=$((i + 1)); [ $i -gt 600 ] && { say "not configured after 60 s"; return 1; }
+    [ "$(now)" -gt $deadline ] && { say "not configured after 60 s"; return 1; }
     sleep 0.1
   done
   say "configured at $(cat /sys/class/udc/$udc/current_speed)"

@@ -128,14 +128,23 @@ static void check_halts(void) {
     snprintf(name, sizeof name, "clear halt 0x%02x: echo flows again", ep);
     CHECK(r == 0 && e == 0, name, "clear_halt %s; %s", libusb_error_name(r), why);
   }
+  check_quiet("no stray packet after the halts");
+}
+
+/* Run last in a boot: on usbfn this one is known to leave the IN direction held (see
+ * test/e2e/known-failures.txt), which would spoil every check after it. */
+void run_device_halt(void) {
+  char why[160] = "";
+  unsigned char b[1024];
+  int done = 0;
   int r = libusb_control_transfer(dev, LIBUSB_REQUEST_TYPE_VENDOR | LIBUSB_RECIPIENT_INTERFACE, REQ_HALT_IN, 0, 0, NULL, 0, TIMEOUT_MS);
   int t = bulk(ep_in, b, mps, &done, 0, TIMEOUT_MS);
-  CHECK(r == 0 && t == LIBUSB_ERROR_PIPE, "device halts 0x81: the host's IN transfer stalls",
+  CHECK(r == 0 && t == LIBUSB_ERROR_PIPE, "device halts bulk IN: the host's IN transfer stalls",
         "request %s, transfer %s", libusb_error_name(r), libusb_error_name(t));
   r = libusb_clear_halt(dev, ep_in);
   int e = echo(2 * mps, why, sizeof why);
   CHECK(r == 0 && e == 0, "host clears the device's halt: echo flows again", "clear_halt %s; %s", libusb_error_name(r), why);
-  check_quiet("no stray packet after the halts");
+  check_quiet("no stray packet after the device's halt");
 }
 
 void run_basic(const char *interface_name) {

@@ -6,16 +6,14 @@
  *
  *   usb-host-checks <full|high|super> basic       enumeration, descriptors, echo, control, halt
  *   usb-host-checks <full|high|super> resilience  reset, unbind/rebind, gadget killed mid-transfer
+ *   usb-host-checks <full|high|super> device-halt the device halts bulk IN, the host clears it
  * resilience runs the shell commands in $E2E_REBIND and $E2E_RESTART (given by the guest script).
  */
 #include "host-checks.h"
 #include <unistd.h>
 
-libusb_context *ctx;
-libusb_device_handle *dev;
 const char *speed_name;
 int mps, failures;
-unsigned char ep_in, ep_out;
 
 void report(int ok, const char *name, const char *why) {
   if (ok) printf("ok %s %s\n", speed_name, name);
@@ -24,30 +22,6 @@ void report(int ok, const char *name, const char *why) {
 }
 
 void fill_random(unsigned char *b, size_t n) { for (size_t i = 0; i < n; i++) b[i] = (unsigned char)rand(); }
-
-/* Opens the device once it appears (after a bind, a reset or a restart), claiming interface 0.
- * Debian's libusb learns of new devices from udevd, which the VM does not run: a context made
- * afterwards enumerates sysfs afresh, so each attempt uses a new one. */
-int open_device(void) {
-  if (dev) { libusb_close(dev); dev = NULL; }
-  for (int tries = 0; tries < 600 && !dev; tries++) {
-    if (!ctx && libusb_init(&ctx)) return LIBUSB_ERROR_OTHER;
-    dev = libusb_open_device_with_vid_pid(ctx, VID, PID);
-    if (!dev) { libusb_exit(ctx); ctx = NULL; usleep(50000); }
-  }
-  if (!dev) return LIBUSB_ERROR_NO_DEVICE;
-  struct libusb_config_descriptor *cfg;
-  int r = libusb_get_active_config_descriptor(libusb_get_device(dev), &cfg);
-  if (r) return r;
-  ep_in = ep_out = 0;
-  const struct libusb_interface_descriptor *i = cfg->interface[0].altsetting;
-  for (int k = 0; k < i->bNumEndpoints; k++) {
-    unsigned char a = i->endpoint[k].bEndpointAddress;
-    if ((i->endpoint[k].bmAttributes & 3) == LIBUSB_TRANSFER_TYPE_BULK) *(a & 0x80 ? &ep_in : &ep_out) = a;
-  }
-  libusb_free_config_descriptor(cfg);
-  return libusb_claim_interface(dev, 0);
-}
 
 static void LIBUSB_CALL bulk_done(struct libusb_transfer *t) { *(int *)t->user_data = 1; }
 
@@ -108,6 +82,7 @@ int main(int argc, char **argv) {
   if (r) return 1;
   if (!strcmp(argv[2], "basic")) run_basic(argc > 3 ? argv[3] : NULL);
   else if (!strcmp(argv[2], "resilience")) run_resilience();
+  else if (!strcmp(argv[2], "device-halt")) run_device_halt();
   if (dev) { libusb_release_interface(dev, 0); libusb_close(dev); }
   if (ctx) libusb_exit(ctx);
   return failures ? 1 : 0;

@@ -21,27 +21,36 @@ command -v qemu-system-x86_64 >/dev/null || need_pkgs+=(qemu-system-x86)
 command -v cc >/dev/null || need_pkgs+=(gcc libc6-dev)
 # Another process may hold apt's lock (a shared machine): wait for it rather than fail.
 APT=(apt-get -qq -o DPkg::Lock::Timeout=300)
-if [[ ! -f $VM/apt-updated ]] && { [[ ${#need_pkgs[@]} -gt 0 ]] || [[ ! -f $VM/vmlinuz ]]; }; then
-  [[ $(id -u) == 0 ]] || skip "not root: cannot apt-get install ${need_pkgs[*]:-the kernel package}"
+# apt-get update once, and only when needed: package lists already there usually suffice
+# (it costs ~30 s here); a failed resolution or download below updates and retries.
+apt_update() {
+  [[ -f $VM/apt-updated ]] && return 0
+  [[ $(id -u) == 0 ]] || skip "not root: cannot apt-get update / install"
   log "apt-get update"
   "${APT[@]}" update >/dev/null 2>&1 || skip "apt-get update failed (no network to Debian's archive?)"
   touch "$VM/apt-updated"
-fi
+}
+if [[ ${#need_pkgs[@]} -gt 0 ]] && ! apt-cache show "${need_pkgs[@]}" >/dev/null 2>&1; then apt_update; fi
 if [[ ${#need_pkgs[@]} -gt 0 ]]; then
   log "installing ${need_pkgs[*]}"
-  DEBIAN_FRONTEND=noninteractive "${APT[@]}" install -y --no-install-recommends "${need_pkgs[@]}" >/dev/null 2>&1 \
-    || skip "could not install ${need_pkgs[*]}"
+  [[ $(id -u) == 0 ]] || skip "not root: cannot apt-get install ${need_pkgs[*]}"
+  install() { DEBIAN_FRONTEND=noninteractive "${APT[@]}" install -y --no-install-recommends "${need_pkgs[@]}" >/dev/null 2>&1; }
+  install || { apt_update; install; } || skip "could not install ${need_pkgs[*]}"
 fi
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing after install"
 
 # --- the kernel: Debian's current one, resolved from the metapackage (the archive keeps only it)
 if [[ ! -f $VM/vmlinuz || ! -f $VM/initramfs.cpio.gz || ! -f $VM/modules/dummy_hcd.ko ]]; then
-  kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+  resolve() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }'; }
+  kpkg=$(resolve)
+  [[ -n $kpkg ]] || { apt_update; kpkg=$(resolve); }
   [[ -n $kpkg ]] || skip "apt-cache cannot resolve linux-image-amd64"
   kver=${kpkg#linux-image-}
   log "kernel package $kpkg"
   rm -rf "$VM/deb" "$VM/kroot" && mkdir -p "$VM/deb"
-  (cd "$VM/deb" && "${APT[@]}" download "$kpkg" >/dev/null 2>&1) || skip "apt-get download $kpkg failed"
+  download() { (cd "$VM/deb" && "${APT[@]}" download "$kpkg" >/dev/null 2>&1); }
+  # stale lists name a kernel the archive no longer has (it keeps only the latest): update, retry
+  download || { apt_update; kpkg=$(resolve); kver=${kpkg#linux-image-}; download; } || skip "apt-get download $kpkg failed"
   dpkg-deb -x "$VM"/deb/"${kpkg}"_*.deb "$VM/kroot"
   kmods=$VM/kroot/lib/modules/$kver
   busybox depmod -b "$VM/kroot" "$kver"  # the package ships no modules.dep (made at install)
@@ -78,6 +87,17 @@ build() { # build <output> <flags> <sources...>
 }
 mkdir -p "$VM/bin"
 E2E=$ROOT/test/e2e
-build "$VM/bin/usb-host-checks" -lusb-1.0 "$E2E/host-checks.c" "$E2E/host-basic.c" "$E2E/host-resilience.c"
+build "$VM/bin/usb-host-checks" -lusb-1.0 "$E2E/host-checks.c" "$E2E/host-basic.c" "$E2E/host-resilience.c" "$E2E/host-device.c"
 build "$VM/bin/ffs-aio-gadget" -pthread "$ROOT/benchmarks/ffs-aio-gadget.c"
+build "$VM/bin/usb-host-bench" -lusb-1.0 "$ROOT/benchmarks/usb-host-bench.c" "$E2E/host-device.c"
+# --- the usbfn gadget, bundled into one file: under TCG, tsx compiling lib/ at every start
+# would take the guest minutes (esbuild comes with tsx); koffi stays a real module
+if [[ -d $ROOT/lib/driver/functionfs ]]; then
+  bundle=$VM/usbfn-gadget.mjs
+  if [[ ! -f $bundle ]] || [[ -n $(find "$ROOT/lib" "$E2E/usbfn-gadget.ts" -newer "$bundle" -name '*.ts' | head -1) ]]; then
+    "$ROOT/node_modules/.bin/esbuild" "$E2E/usbfn-gadget.ts" --bundle --platform=node --format=esm --target=node20 \
+      --external:koffi --log-level=warning --outfile="$bundle" \
+      --banner:js="import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" || { log "bundling the usbfn gadget failed"; exit 1; }
+  fi
+fi
 log "ready: $(cat "$VM/kernel-package"), qemu $(qemu-system-x86_64 --version | head -1 | awk '{print $4}')"
