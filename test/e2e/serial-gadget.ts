@@ -24,7 +24,9 @@ const log = (event: object) => fs.appendFileSync(eventLog, JSON.stringify(event)
 const serialFunction = toFunctionDescription(serialInterfaceDeclaration({ layout: 'functionfs' })) as FunctionDescription;
 
 const device = await UsbFnDevice.open({ functionfs: { mountPoint, function: serialFunction } });
-const port = await openSerialFunction(device);
+// cdc_acm's OUT URBs are whole packets (10240 bytes), never short: a read completes only when
+// full, so reads stay small enough that echoed data does not sit waiting for more.
+const port = await openSerialFunction(device, { pipe: { readSize: 16 * 1024, readsOutstanding: 8 } });
 port.on('error', (err: Error) => process.stderr.write(`serial-gadget: port error ${err.message}\n`));
 port.on('linecoding', (lineCoding: LineCoding) => log({ linecoding: lineCoding }));
 port.on('break', (ms: number) => log({ break: ms }));

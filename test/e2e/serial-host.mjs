@@ -133,10 +133,19 @@ async function checkEcho(port) {
   for (let at = 0; at < ECHO_BYTES; at += 65536) {
     if (!port.write(sent.subarray(at, Math.min(at + 65536, ECHO_BYTES)))) await new Promise((r) => port.once('drain', r));
   }
-  const timedOut = await Promise.race([done.then(() => false), sleep(90_000).then(() => true)]);
+  // A hang guard, not a time bound: give up once nothing came back for 20 s (or after 150 s).
+  let lastGot = -1;
+  let stalledSince = Date.now();
+  const stalled = new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (got !== lastGot) (lastGot = got), (stalledSince = Date.now());
+      if (got >= ECHO_BYTES || Date.now() - stalledSince > 20_000 || Date.now() - start > 150_000) clearInterval(timer), resolve();
+    }, 1000);
+  });
+  const timedOut = await Promise.race([done.then(() => false), stalled.then(() => got < ECHO_BYTES)]);
   const seconds = (Date.now() - start) / 1000;
   const mib = ECHO_BYTES / 1048576;
-  if (timedOut) return fail(`${mib} MiB echo`, `only ${got} bytes back after 90 s`);
+  if (timedOut) return fail(`${mib} MiB echo`, `only ${got} bytes back (nothing more for 20 s) after ${seconds.toFixed(0)} s`);
   if (got !== ECHO_BYTES) return fail(`${mib} MiB echo`, `${got} bytes back, ${ECHO_BYTES} sent`);
   const at = sent.findIndex((b, i) => b !== received[i]);
   if (at !== -1) return fail(`${mib} MiB echo byte-exact`, `first difference at offset ${at}`);
