@@ -49,9 +49,11 @@ export interface FunctionDescription {
   /** Data endpoints; pipe ids 1, 2, 3… in this order. Default: bulk IN 0x81 and bulk OUT 0x01. */
   endpoints?: EndpointDescription[];
   /**
-   * Class-specific descriptor bytes appended after the interface + endpoint descriptors.
-   * FunctionFS (through at least Linux 6.1) rejects class-specific descriptors other than
-   * HID, CCID and DFU with EINVAL when the descriptors are written.
+   * Class-specific (or other extra) descriptor bytes of the interface. FunctionFS writes them
+   * between the interface descriptor and its first endpoint, where USB puts class descriptors and
+   * host drivers such as Linux cdc_acm look for them; the emulator appends them after the
+   * endpoints. FunctionFS (through at least Linux 6.1) rejects class-specific descriptors other
+   * than HID, CCID and DFU with EINVAL when the descriptors are written.
    */
   extraDescriptors?: Uint8Array;
   /** The interface string (iInterface). FunctionFS writes it as string 1; the emulator ignores it. */
@@ -149,22 +151,33 @@ export function resolveFunction(d: FunctionDescription = {}, maxEndpoints = MAX_
 /** bDescriptorType of the SuperSpeed endpoint companion descriptor (USB 3.x §9.6.7). */
 const SS_ENDPOINT_COMPANION_TYPE = 0x30;
 
-/** Where the interface sits: its number and string index (0 = no string). */
+/** Where the interface sits: its number and string index (0 = no string), and where its extra descriptors go. */
 export interface InterfacePlacement {
   interfaceNumber: number;
   iInterface: number;
+  /**
+   * 'afterInterface' (USB's place for class descriptors, where hosts parse them: FunctionFS) or
+   * 'afterEndpoints' (the emulator's own placement). Default 'afterInterface'.
+   */
+  extra?: 'afterInterface' | 'afterEndpoints';
 }
 
 /**
  * The interface descriptor, then each endpoint descriptor (at super speed each followed by its
- * SuperSpeed companion, which USB 3 requires), then `extraDescriptors` as given.
+ * SuperSpeed companion, which USB 3 requires), with `extraDescriptors` as given either right
+ * after the interface descriptor (default) or after the last endpoint (`at.extra`).
  */
 export function interfaceDescriptors(f: ResolvedFunction, speed: DescriptorSpeed, at: InterfacePlacement): Uint8Array {
   const companion = speed === 'super' ? 6 : 0;
+  const extraLast = at.extra === 'afterEndpoints';
   const out = new Uint8Array(9 + f.endpoints.length * (7 + companion) + f.extraDescriptors.length);
   const [cls, sub, proto] = f.interfaceClass;
   out.set([9, USB_INTERFACE_DESCRIPTOR_TYPE, at.interfaceNumber, 0, f.endpoints.length, cls, sub, proto, at.iInterface]);
   let offset = 9;
+  if (!extraLast) {
+    out.set(f.extraDescriptors, offset);
+    offset += f.extraDescriptors.length;
+  }
   for (const e of f.endpoints) {
     const mps = e.maxPacketSize[speed];
     const attributes = e.type === 'bulk' ? USB_ENDPOINT_TYPE_BULK : USB_ENDPOINT_TYPE_INTERRUPT;
@@ -177,6 +190,6 @@ export function interfaceDescriptors(f: ResolvedFunction, speed: DescriptorSpeed
       offset += 6;
     }
   }
-  out.set(f.extraDescriptors, offset);
+  if (extraLast) out.set(f.extraDescriptors, offset);
   return out;
 }

@@ -114,9 +114,8 @@ export function emulatorOptionsFor(d: InterfaceDeclaration): EmulatorOptions {
 
 /**
  * The driver-level function description the FunctionFS backend takes (`functionfs.function`):
- * class, endpoints, and the class descriptors as its extra bytes. Note: that backend appends
- * extra bytes after the endpoints, where cdc_acm does not look (see cdc-acm.ts): until it places
- * them after the interface descriptor, the 'functionfs' serial layout will not bind there.
+ * class, endpoints, and the class descriptors as its extra bytes, which that backend writes
+ * between the interface descriptor and its first endpoint (where cdc_acm looks for them).
  */
 export function toFunctionDescription(d: InterfaceDeclaration): Record<string, unknown> {
   const { interfaceClass, endpoints, extraDescriptors } = emulatorOptionsFor(d);

@@ -54,9 +54,23 @@ start_gadget() {
 
 stop_gadget() {
   pid=$(cat /tmp/gadget.pid 2>/dev/null) || return 0
-  kill -9 "$pid" 2>/dev/null
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
-  rm -f /tmp/gadget.pid
+  # a wrapper (cli_serial) names the real gadget process in gadget.child
+  for p in $(cat /tmp/gadget.child 2>/dev/null) "$pid"; do
+    kill -9 "$p" 2>/dev/null
+    while kill -0 "$p" 2>/dev/null; do sleep 0.05; done
+  done
+  rm -f /tmp/gadget.pid /tmp/gadget.child
+}
+
+# `usbfn serial --ffs` bridged to stdin/stdout, both one FIFO: whatever the host writes comes
+# back. The CLI writes no ready file: ready once FunctionFS has its descriptors (ep1 appears).
+cli_serial() {
+  rm -f /tmp/serial.loop; mkfifo /tmp/serial.loop
+  n=0; while [ -e $FFS/ep1 ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done  # the last gadget's endpoints going
+  node "$CACHE/usbfn-cli.mjs" serial --ffs $FFS --layout functionfs --json <>/tmp/serial.loop >/tmp/serial.loop 2>>/tmp/cli-events &
+  child=$!; echo $child > /tmp/gadget.child
+  while [ ! -e $FFS/ep1 ] && kill -0 $child 2>/dev/null; do sleep 0.1; done
+  touch /tmp/gadget.ready; wait $child
 }
 
 # Binds to the (only) UDC and waits for the host to configure the device.
@@ -74,6 +88,7 @@ bind() {
 unbind() { [ -n "$(cat $G/UDC 2>/dev/null)" ] && echo "" > $G/UDC; return 0; }
 
 case "${1:-}" in
+  cli-serial) CACHE=$2; cli_serial ;;
   rebind) CACHE=$2; OUT=$CACHE/out; unbind; sleep 0.5; bind ;;
   restart)
     CACHE=$2; OUT=$CACHE/out

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The end-to-end plan, run inside the VM as PID 1 (test/e2e/initramfs.sh switches root into
 # it). Host checks print "ok ..." / "FAIL ..." lines into $OUT/results; run.sh counts them.
-# Kernel command line: usbfn.cache=<.vm folder> usbfn.repo=<repository> usbfn.plan=test|usbfn|reference|bench
-# (test and usbfn: the usbfn gadget; reference: the C reference gadget)
+# Kernel command line: usbfn.cache=<.vm folder> usbfn.repo=<repository> usbfn.plan=test|usbfn|reference|bench|serial
+# (test and usbfn: the usbfn gadget, then the serial scenarios; reference: the C reference gadget;
+# serial: the serial scenarios alone)
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp
 param() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 CACHE=$(param usbfn.cache); REPO=$(param usbfn.repo); PLAN=$(param usbfn.plan)
@@ -38,6 +39,29 @@ run_checks() {
   unbind; stop_gadget
 }
 
+# The serial scenario: usbfn's CDC-ACM function on FunctionFS, the kernel's cdc_acm (loaded by
+# the initramfs, bound with no new_id) and npm serialport on /dev/ttyACM0 (test/e2e/serial-host.mjs).
+# usage: run_serial <label> <event log> <serial-state|no-serial-state> <gadget command...>
+# The gadget must touch /tmp/gadget.ready once its descriptors are written, or (the CLI, which
+# has no ready file) the bind is retried until FunctionFS has them.
+SERIAL_BYTES=$((16 * 1024 * 1024))
+run_serial() {
+  label=$1; events=$2; state=$3; shift 3
+  rm -f "$events"; load_hcd high
+  start_gadget "$@" || { echo "FAIL [$label] gadget did not start (see gadget.log)" | tee -a "$OUT/results"; stop_gadget; return; }
+  if bind; then
+    timeout 200 node "$REPO/test/e2e/serial-host.mjs" "$events" $SERIAL_BYTES "$state" 2>> "$OUT/gadget.log" \
+      | sed -u "s/^\(ok\|FAIL\|note\) /\1 [$label] /" | tee -a "$OUT/results"
+  else
+    echo "FAIL [$label] the host never configured the device" | tee -a "$OUT/results"
+  fi
+  unbind; stop_gadget
+}
+serial_scenarios() {
+  run_serial "serial" /tmp/serial-events serial-state node "$CACHE/serial-gadget.mjs" $FFS /tmp/gadget.ready /tmp/serial-events
+  [ -f "$CACHE/usbfn-cli.mjs" ] && run_serial "usbfn serial CLI" /tmp/cli-events no-serial-state sh "$REPO/test/e2e/guest-lib.sh" cli-serial "$CACHE"
+}
+
 if [ "$PLAN" = bench ]; then
   . "$REPO/benchmarks/ffs-throughput-guest.sh"
 else
@@ -45,8 +69,11 @@ else
   # the control, run with plan "reference" (or here when usbfn's FunctionFS backend is absent):
   # when it passes a check usbfn fails, the fault is usbfn's. Both in one run take more than
   # the suite's 6 minutes on a loaded machine, under TCG.
-  if [ "$PLAN" != reference ] && [ -f "$CACHE/usbfn-gadget.mjs" ]; then
+  if [ "$PLAN" = serial ]; then
+    serial_scenarios
+  elif [ "$PLAN" != reference ] && [ -f "$CACHE/usbfn-gadget.mjs" ]; then
     run_checks "usbfn e2e" "$ALL_STEPS" node "$CACHE/usbfn-gadget.mjs" $FFS /tmp/gadget.ready
+    serial_scenarios
   else
     run_checks "usbfn e2e reference" "$ALL_STEPS" $C_GADGET
   fi

@@ -45,6 +45,7 @@ known_reason() {
 }
 while IFS= read -r line; do
   case $line in
+    note\ *) echo "e2e: $line" ;;
     ok\ *) passed=$((passed + 1))
       check=${line#ok }
       [[ -n $(known_reason "$check") ]] && echo "e2e: NOTE listed in known-failures.txt but passed, remove it: $check" ;;

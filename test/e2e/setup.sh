@@ -40,7 +40,8 @@ fi
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing after install"
 
 # --- the kernel: Debian's current one, resolved from the metapackage (the archive keeps only it)
-if [[ ! -f $VM/vmlinuz || ! -f $VM/initramfs.cpio.gz || ! -f $VM/modules/dummy_hcd.ko ]]; then
+# (cdc-acm.ko came later: a cache without it is rebuilt)
+if [[ ! -f $VM/vmlinuz || ! -f $VM/initramfs.cpio.gz || ! -f $VM/modules/dummy_hcd.ko || ! -f $VM/modules/cdc-acm.ko ]]; then
   resolve() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }'; }
   kpkg=$(resolve)
   [[ -n $kpkg ]] || { apt_update; kpkg=$(resolve); }
@@ -54,13 +55,14 @@ if [[ ! -f $VM/vmlinuz || ! -f $VM/initramfs.cpio.gz || ! -f $VM/modules/dummy_h
   dpkg-deb -x "$VM"/deb/"${kpkg}"_*.deb "$VM/kroot"
   kmods=$VM/kroot/lib/modules/$kver
   busybox depmod -b "$VM/kroot" "$kver"  # the package ships no modules.dep (made at install)
-  for opt in USB_DUMMY_HCD USB_LIBCOMPOSITE USB_F_FS CONFIGFS_FS 9P_FS NET_9P_VIRTIO; do
+  for opt in USB_DUMMY_HCD USB_LIBCOMPOSITE USB_F_FS USB_ACM CONFIGFS_FS 9P_FS NET_9P_VIRTIO; do
     grep -qE "^CONFIG_$opt=[ym]" "$VM/kroot/boot/config-$kver" || skip "$kpkg lacks CONFIG_$opt"
   done
   # Every module the guest loads, with its dependencies, in load order, flat in $VM/modules.
   rm -rf "$VM/modules" && mkdir -p "$VM/modules"
   : > "$VM/modules/order"
-  for m in virtio_pci 9pnet_virtio 9p configfs dummy_hcd libcomposite usb_f_fs; do
+  # cdc-acm (module cdc_acm): the host serial driver the serial scenario must bind with no new_id
+  for m in virtio_pci 9pnet_virtio 9p configfs dummy_hcd libcomposite usb_f_fs cdc-acm; do
     deps=$(awk -v m="/$m.ko" 'index($1, m ":") { $1 = substr($1, 1, length($1) - 1); for (i = NF; i >= 1; i--) print $i }' \
       <(sed -E 's/\.ko\.xz/.ko/g' "$kmods/modules.dep"))
     [[ -n $deps ]] || skip "module $m not found in $kpkg"
@@ -92,12 +94,17 @@ build "$VM/bin/ffs-aio-gadget" -pthread "$ROOT/benchmarks/ffs-aio-gadget.c"
 build "$VM/bin/usb-host-bench" -lusb-1.0 "$ROOT/benchmarks/usb-host-bench.c" "$E2E/host-device.c"
 # --- the usbfn gadget, bundled into one file: under TCG, tsx compiling lib/ at every start
 # would take the guest minutes (esbuild comes with tsx); koffi stays a real module
-if [[ -d $ROOT/lib/driver/functionfs ]]; then
-  bundle=$VM/usbfn-gadget.mjs
-  if [[ ! -f $bundle ]] || [[ -n $(find "$ROOT/lib" "$E2E/usbfn-gadget.ts" -newer "$bundle" -name '*.ts' | head -1) ]]; then
-    "$ROOT/node_modules/.bin/esbuild" "$E2E/usbfn-gadget.ts" --bundle --platform=node --format=esm --target=node20 \
-      --external:koffi --log-level=warning --outfile="$bundle" \
-      --banner:js="import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" || { log "bundling the usbfn gadget failed"; exit 1; }
+# (the serial scenario's gadget and the usbfn CLI the same way)
+bundle() { # bundle <entry .ts> <output .mjs>
+  if [[ ! -f $2 ]] || [[ -n $(find "$ROOT/lib" "$1" -newer "$2" -name '*.ts' | head -1) ]]; then
+    "$ROOT/node_modules/.bin/esbuild" "$1" --bundle --platform=node --format=esm --target=node20 \
+      --external:koffi --log-level=warning --outfile="$2" \
+      --banner:js="import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" || { log "bundling $1 failed"; exit 1; }
   fi
+}
+if [[ -d $ROOT/lib/driver/functionfs ]]; then
+  bundle "$E2E/usbfn-gadget.ts" "$VM/usbfn-gadget.mjs"
+  bundle "$E2E/serial-gadget.ts" "$VM/serial-gadget.mjs"
+  [[ -f $ROOT/lib/cli/main.ts ]] && bundle "$ROOT/lib/cli/main.ts" "$VM/usbfn-cli.mjs"
 fi
 log "ready: $(cat "$VM/kernel-package"), qemu $(qemu-system-x86_64 --version | head -1 | awk '{print $4}')"

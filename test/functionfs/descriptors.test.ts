@@ -58,6 +58,18 @@ test('interrupt endpoints carry bInterval and a SuperSpeed companion with wBytes
   assert.equal(ss, [7, 5, 0x83, 3, 16, 0, 4, 6, 0x30, 0, 0, 16, 0]);
 });
 
+test('extra descriptors go between the interface descriptor and its first endpoint, at every speed (where cdc_acm looks)', () => {
+  const otg = [3, 9, 0]; // USB_DT_OTG, no HNP/SRP: a non-class descriptor FunctionFS accepts
+  const blobs = buildFfsBlobs({ endpoints: [{ address: 0x81 }, { address: 0x02 }], extraDescriptors: Uint8Array.from(otg) });
+  const view = new DataView(blobs.descriptors.buffer, blobs.descriptors.byteOffset);
+  assert.equal([view.getUint32(12, true), view.getUint32(16, true), view.getUint32(20, true)], [4, 4, 6]);
+  const i0 = [9, 4, 0, 0, 2, 0xff, 0, 0, 0];
+  const sets = [...blobs.descriptors.subarray(24)];
+  assert.equal(sets.slice(0, 26), [...i0, ...otg, ...ep(0x81, 64), ...ep(0x02, 64)]);
+  assert.equal(sets.slice(26, 52), [...i0, ...otg, ...ep(0x81, 512), ...ep(0x02, 512)]);
+  assert.equal(sets.slice(52), [...i0, ...otg, ...ep(0x81, 1024), ...comp, ...ep(0x02, 1024), ...comp]);
+});
+
 test('countDescriptors refuses a bLength running past the set', () => {
   assert.is(countDescriptors(Uint8Array.of(9, 4, 0, 0, 0, 0, 0, 0, 0, 2, 5)), 2);
   assert.throws(() => countDescriptors(Uint8Array.of(9, 4, 0)), (e: unknown) => e instanceof CodecError);

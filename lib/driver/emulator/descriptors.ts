@@ -79,7 +79,7 @@ export function buildClassInfoEx(o: ResolvedOptions): Uint8Array {
 /** The generated interface + endpoint descriptors (function-description.ts), then `extraDescriptors`. */
 export function buildDescriptorSet(o: ResolvedOptions, speed: DescriptorSpeed): Uint8Array {
   const fn = { ...o, interfaceString: null, msOs: null };
-  return interfaceDescriptors(fn, speed, { interfaceNumber: o.interfaceNumber, iInterface: 0 });
+  return interfaceDescriptors(fn, speed, { interfaceNumber: o.interfaceNumber, iInterface: 0, extra: 'afterEndpoints' });
 }
 
 /** The descriptor sets of all three speeds. */
