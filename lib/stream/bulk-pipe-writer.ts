@@ -146,6 +146,10 @@ export class InPipeWriter extends PipeEndpoint {
    */
   protected pump(): void {
     if (!this.canTransfer) return;
+    // A write issued before the latest 'configured' and not settled yet may still be cancelled by
+    // the bus that went down (through koffi its cancellation can arrive after the new
+    // 'configured'); a write sent now would overtake its re-send. Wait until it has settled.
+    if (this.queue.some((o) => o.sending && o.epoch !== this.epoch)) return;
     let lastSending = -1;
     for (let i = 0; i < this.queue.length; i++) if (this.queue[i].sending) lastSending = i;
     for (let i = 0; i < lastSending; i++) if (!this.queue[i].sending) return;
