@@ -1,22 +1,20 @@
 /**
- * Seeded randomness for the fuzzers: a mulberry32 generator (small, fast, reproducible from one
+ * Seeded randomness for the fuzzers: the emulator's mulberry32 generator (reproducible from one
  * printed u32) and the byte mutations a hostile or buggy driver could produce. No dependency: a
  * property library's shrinking buys little when every input is a short byte string we can print.
  */
+import { createPrng, type Prng } from '../../lib/driver/emulator/prng.js';
 
 export class Rng {
-  private state: number;
+  private readonly prng: Prng;
 
   constructor(readonly seed: number) {
-    this.state = seed >>> 0;
+    this.prng = createPrng(seed);
   }
 
-  /** A uniform u32. */
+  /** A uniform u32 (the emulator's mulberry32, scaled back to an integer: exact in a double). */
   u32(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
+    return this.prng.next() * 0x1_0000_0000;
   }
 
   /** An integer in [0, n). */
@@ -25,7 +23,7 @@ export class Rng {
   }
 
   chance(p: number): boolean {
-    return this.u32() / 0x1_0000_0000 < p;
+    return this.prng.chance(p);
   }
 
   pick<T>(items: readonly T[]): T {

@@ -47,17 +47,5 @@ export function classSetup(direction: 'in' | 'out', bRequest: number, wLength: n
   return { bmRequestType: (direction === 'in' ? 0x80 : 0) | 0x21, bRequest, wValue, wIndex: 0, wLength };
 }
 
-/** Deterministic pseudo-random bytes (xorshift), so a failure is reproducible. */
-export function pattern(length: number, seed = 0x9e3779b9): Buffer {
-  const out = Buffer.alloc(length);
-  let x = seed >>> 0;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+/** Deterministic pseudo-random bytes (the stream suites' pattern), so a failure is reproducible. */
+export { patternBytes as pattern } from '../pattern.js';

@@ -83,20 +83,9 @@ export const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** Waits (bounded by wall time) until `condition()` holds: see test/wait.ts. */
 export { waitUntil as until } from '../wait.js';
 
-/** Deterministic pseudo-random bytes (xorshift), so checksums are reproducible. */
-export function patternBytes(length: number, seed = 1): Buffer {
-  const out = Buffer.allocUnsafe(length);
-  let x = seed >>> 0 || 1;
-  let i = 0;
-  for (; i + 4 <= length; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out.writeUInt32LE(x >>> 0, i);
-  }
-  for (; i < length; i++) out[i] = i & 0xff;
-  return out;
-}
+import { patternBytes } from '../pattern.js';
+
+export { patternBytes };
 
 export const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
