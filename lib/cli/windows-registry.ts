@@ -1,6 +1,6 @@
 /**
  * The Windows registry configuration for usbfn interfaces, as a .reg file (regedit's "Version
- * 5.00" format), following the USBFN layout (genericusbfn.md §6; Microsoft's "USB registry
+ * 5.00" format), following the USBFN layout (Microsoft's "USB registry
  * settings for a function controller driver"):
  *
  *   HKLM\SYSTEM\CurrentControlSet\Control\USBFN\Interfaces\<name>
