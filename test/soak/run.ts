@@ -4,7 +4,7 @@
  * what moved, the faults by kind, every loss counter, what was left after close, and memory;
  * ends with "N passed, N failed". A run is replayed (same fault choices) with the printed seed.
  *
- *   npm run soak -- [--quick] [--seed N] [--seconds S] [--bytes 10GiB] [--gap MS] [--backend emulator|koffi-standin] [--kinds reset,detach]
+ *   npm run soak -- [--quick] [--seed N] [--seconds S] [--bytes 10GiB] [--faults N] [--gap MS] [--backend emulator|koffi-standin] [--kinds reset,detach]
  */
 import { backends } from '../backends.js';
 import { FAULT_KINDS, type FaultKind } from '../../lib/driver/emulator/index.js';
@@ -17,7 +17,24 @@ function parseBytes(text: string): number {
   return Math.round(Number(m[1]) * scale);
 }
 
+const HELP = `npm run soak -- [options]
+  --quick          the short version CI runs (12 s, 2 GiB per backend)
+  --seed N         replay a run: the same fault choices and record sizes (printed at the start)
+  --seconds S      stop after S seconds per backend, whatever else is unmet (default 600)
+  --bytes SIZE     stop once SIZE moved both ways together, e.g. 10GiB (default 10GiB)
+  --faults N       ...and only once at least N faults were injected too; a run that ends at
+                   --seconds short of N fails (default 0: bytes alone)
+  --gap MS         the fault rate: mean pause between one fault's recovery and the next fault
+                   (default 25; faults run one at a time, each lasting up to ~75 ms)
+  --backend NAME   emulator or koffi-standin (default both)
+  --kinds a,b      the fault kinds to draw from (default: all but hostStall; on the koffi path
+                   --quick also leaves out reset, detach and unconfigure)`;
+
 function parseArgs(argv: string[]) {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(HELP);
+    process.exit(0);
+  }
   const arg = (name: string) => {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
@@ -28,6 +45,7 @@ function parseArgs(argv: string[]) {
     seconds: Number(arg('--seconds') ?? (quick ? 12 : 600)),
     bytes: parseBytes(arg('--bytes') ?? (quick ? '2GiB' : '10GiB')),
     meanFaultGapMs: Number(arg('--gap') ?? 25),
+    minFaults: Number(arg('--faults') ?? 0),
     backend: arg('--backend'),
     kinds: arg('--kinds')?.split(',') as FaultKind[] | undefined,
     quick,
@@ -46,8 +64,9 @@ const KOFFI_QUICK_KINDS = FAULT_KINDS.filter((k) => !['reset', 'detach', 'unconf
 
 const mib = (n: number) => (n / 2 ** 20).toFixed(1);
 
-function verdict(r: SoakResult, unhandled: number): string[] {
+function verdict(r: SoakResult, unhandled: number, minFaults: number): string[] {
   const problems = [...r.unfinished];
+  if (r.faultsTotal < minFaults) problems.push(`${r.faultsTotal} of the ${minFaults} faults asked for (--seconds ran out)`);
   for (const [side, t] of [['to host', r.toHost], ['to device', r.toDevice]] as const) {
     if (t.lost || t.duplicated || t.corrupt) problems.push(`${side}: ${t.lost} lost, ${t.duplicated} duplicated, ${t.corrupt} corrupt`);
     if (t.records !== t.sent) problems.push(`${side}: ${t.records} of ${t.sent} records arrived`);
@@ -84,7 +103,8 @@ async function main(): Promise<void> {
     console.log(`unhandled rejection: ${String(reason)}`);
   });
   console.log(`soak seed ${options.seed}, ≤ ${options.seconds} s and ≤ ${mib(options.bytes)} MiB per backend, a fault every ~${options.meanFaultGapMs} ms`);
-  console.log(`replay: npm run soak -- --seed ${options.seed} --seconds ${options.seconds} --bytes ${options.bytes} --gap ${options.meanFaultGapMs}`);
+  const faultsArg = options.minFaults ? ` --faults ${options.minFaults}` : '';
+  console.log(`replay: npm run soak -- --seed ${options.seed} --seconds ${options.seconds} --bytes ${options.bytes}${faultsArg} --gap ${options.meanFaultGapMs}`);
   console.log(`start: ${memory()}`);
   let passed = 0;
   let failed = 0;
@@ -103,7 +123,7 @@ async function main(): Promise<void> {
     const result = await soak(backend, { ...options, kinds }, (line) => console.log(`  ${line}`));
     await new Promise((r) => setTimeout(r, 50)); // let host timers of the last calls settle
     const timersLeft = Math.max(0, timers() - timersBefore);
-    const problems = verdict(result, unhandled - before);
+    const problems = verdict(result, unhandled - before, options.minFaults);
     if (timersLeft) problems.push(`${timersLeft} timers left`);
     report(result, problems, timersLeft);
     if (problems.length) failed++;

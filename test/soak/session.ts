@@ -18,6 +18,8 @@ export interface SoakLimits {
   seconds: number;
   bytes: number;
   meanFaultGapMs: number;
+  /** Go on (within `seconds`) until at least this many faults were injected, even past `bytes`. Default 0. */
+  minFaults?: number;
   /** The fault kinds to draw from; default every kind but 'hostStall'. */
   kinds?: FaultKind[];
 }
@@ -78,6 +80,11 @@ class SoakSession {
 
   get moved(): number {
     return this.toDevice.bytes + this.toHost.bytes;
+  }
+
+  /** Both bounds met: the bytes, and the faults a long run must prove it survived. */
+  get reachedBounds(): boolean {
+    return this.moved >= this.limits.bytes && this.faults.total >= (this.limits.minFaults ?? 0);
   }
 
   /** After a failed host call: a moment (a halted endpoint refuses at once), then the bus back. */
@@ -184,7 +191,7 @@ export async function soak(backend: TestBackend, limits: SoakLimits, onProgress:
   s.faults.start(limits.meanFaultGapMs);
   const writers = Promise.all([s.deviceWriter(), s.hostWriter(), s.hostControl()]);
   const hostReader = s.hostReader();
-  for (let lastReport = started; Date.now() < started + limits.seconds * 1000 && s.moved < limits.bytes && !s.pipe.destroyed; ) {
+  for (let lastReport = started; Date.now() < started + limits.seconds * 1000 && !s.reachedBounds && !s.pipe.destroyed; ) {
     await sleep(100);
     if (Date.now() - lastReport < 10_000) continue;
     lastReport = Date.now();
