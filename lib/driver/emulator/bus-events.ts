@@ -4,6 +4,14 @@
  * grow memory without end): past the limit the *oldest* event is dropped, counted and
  * debug-logged, because the newest events (the latest Reset, Configured or Detach) are the ones
  * a device needs to recover its state; an old SetupPacket is stale anyway once a newer one came.
+ *
+ * The loss fence (see fenceUntilTakenIn) needs to know when the device has taken in an event.
+ * A request re-issued after *some* completion proves nothing: a device keeps several pending and
+ * harvests completions late and in order (through koffi, from its completion port: 90 ms late in
+ * a loaded soak), so the first re-issue after a loss may come from a slot that harvested an older
+ * event. What does prove it: each slot asks again once per event it harvested, so after the
+ * device has harvested the n-th event delivered it has asked `depth + n` times, `depth` being
+ * the requests it keeps (the most ever parked at once).
  */
 import createDebug from 'debug';
 import { encodeNotification, type Notification } from '../../../native-defs/codec.js';
@@ -23,6 +31,14 @@ export class BusEventQueue {
   posted = 0;
   /** Events no longer queued: delivered to a request, dropped, or cleared (FIFO, so in posting order). */
   private gone = 0;
+  /** Events delivered to a request so far (the n-th one has index n). */
+  private delivered = 0;
+  /** Requests received, minus those cancelled unanswered. */
+  private asked = 0;
+  /** The requests the device keeps pending: the most ever parked at once. */
+  private depth = 0;
+  /** The loss the device must take in before data may move (see fenceUntilTakenIn), with its delivery index once delivered. */
+  private fence: { loss: Notification; index: number } | null = null;
   private goneWaiters: Array<{ seq: number; wake: () => void }> = [];
 
   constructor(
@@ -30,31 +46,51 @@ export class BusEventQueue {
     private readonly complete: (req: IoctlRequest, errno: number, bytesReturned: number, n: Notification) => void,
   ) {}
 
-  /** BUS_EVENT_NOTIFICATION requests waiting for an event. */
-  get waitingCount(): number {
-    return this.waiting.length;
-  }
-
   /** Events waiting for a BUS_EVENT_NOTIFICATION request. */
   get queuedCount(): number {
     return this.queued.length;
   }
 
+  /** The device asks for bus events: it has asked at least once and not cancelled every request since. */
+  get listening(): boolean {
+    return this.depth > 0;
+  }
+
+  /** True while a loss posted with `fence` has not been taken in by the device (see the file comment). */
+  get fenced(): boolean {
+    return this.fence !== null;
+  }
+
   /** A BUS_EVENT_NOTIFICATION request (output already checked ≥ 12 bytes): served now or parked. */
   addRequest(req: IoctlRequest): void {
+    this.asked++;
+    // This request is the slot's next after its (asked - depth)-th harvested event: see the top.
+    if (this.fence && this.fence.index > 0 && this.asked - this.depth >= this.fence.index) {
+      debug('the device has taken in the loss: data transfers allowed again');
+      this.fence = null;
+    }
     const next = this.queued.shift();
     if (next) return this.deliver(req, next);
     this.waiting.push(req);
+    this.depth = Math.max(this.depth, this.waiting.length);
     req.cancel = () => {
       const i = this.waiting.indexOf(req);
-      if (i >= 0) this.waiting.splice(i, 1);
+      if (i < 0) return 0;
+      this.waiting.splice(i, 1);
+      this.asked--;
+      // Every request cancelled (the handle closed): whoever asks next starts afresh.
+      if (this.waiting.length === 0) this.restartCounting();
       return 0;
     };
   }
 
-  /** An event happened on the bus. */
-  post(n: Notification): void {
+  /**
+   * An event happened on the bus. With `fence`, it is a loss that cancelled the device's data
+   * transfers: `fenced` stays true until the device has taken it in (it may be queued still).
+   */
+  post(n: Notification, fence = false): void {
     debug('event %s', usbFnEventName(n.event));
+    if (fence) this.fence = { loss: n, index: 0 };
     this.posted++;
     const req = this.waiting.shift();
     if (req) return this.deliver(req, n);
@@ -71,6 +107,13 @@ export class BusEventQueue {
   clear(): void {
     this.left(this.queued.length);
     this.queued.length = 0;
+    this.restartCounting();
+  }
+
+  private restartCounting(): void {
+    this.asked = this.delivered;
+    this.depth = 0;
+    this.fence = null;
   }
 
   /**
@@ -101,6 +144,8 @@ export class BusEventQueue {
     // METHOD_OUT_DIRECT: the 12 bytes land in the caller's own buffer.
     // (cast: codec.ts infers its default parameter as Uint8Array<ArrayBuffer>; any Uint8Array works)
     encodeNotification(n, req.output as Uint8Array<ArrayBuffer>);
+    this.delivered++;
+    if (this.fence?.loss === n) this.fence.index = this.delivered;
     this.complete(req, 0, LAYOUT.NOTIFICATION_SIZE, n);
     this.left(1);
   }

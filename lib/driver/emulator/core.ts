@@ -61,12 +61,15 @@ export class EmulatorCore {
   speed: BusSpeed | undefined;
   configurationValue = 0;
   /**
-   * Set by a bus loss (reset, unconfigure, detach) that cancelled device data transfers while the
-   * device was waiting for bus events; cleared when the device asks for its next event, i.e. has
-   * processed that one. Data transfers issued meanwhile are refused (22): none can reach a host
-   * that configured again in the same instant ahead of the cancelled ones the device re-sends.
+   * True from a bus loss (reset, unconfigure, detach) that cancelled device data transfers of a
+   * device listening for bus events, until the device has taken that loss in (BusEventQueue's
+   * comment says how that is known). Data transfers issued meanwhile are refused (22): none can
+   * reach a host that configured again ahead of the cancelled ones the device re-sends, however
+   * late the device harvests its completions.
    */
-  lossFence = false;
+  get lossFence(): boolean {
+    return this.events.fenced;
+  }
   private suspendedFrom: EmulatedDeviceState = 'detached';
   private activationWaiters: Array<() => void> = [];
 
@@ -250,8 +253,7 @@ export class EmulatorCore {
 
   /** Posts a bus-loss event, fencing data transfers when it cancelled some (see lossFence). */
   private postLoss(n: Notification, cancelledTransfers: boolean): void {
-    if (cancelledTransfers && this.events.waitingCount > 0) this.lossFence = true;
-    this.events.post(n);
+    this.events.post(n, cancelledTransfers && this.events.listening);
   }
 
   /**

@@ -143,7 +143,6 @@ const registerUsbString: Handler = (core, req) => {
 
 const busEventNotification: Handler = (core, req) => {
   if (!req.output || req.output.length < LAYOUT.NOTIFICATION_SIZE) return fail(core, req, ERROR_INSUFFICIENT_BUFFER);
-  core.lossFence = false; // the device has taken in the bus loss: it may transfer again
   core.events.addRequest(req);
 };
 

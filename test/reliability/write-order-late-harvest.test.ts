@@ -1,0 +1,53 @@
+/**
+ * Defect (issue 11, item 1, koffi path): write order across a re-enumeration the device learns of
+ * late. Through koffi, completions reach JavaScript through the completion port, and under load
+ * the soak saw them harvested 90 ms after the driver posted them: op 0's success, then the
+ * cancellations of ops 1-7 by an unconfigure, arrived after the host had configured again. The
+ * emulator's loss fence (no data transfer until the device has taken in the loss) was lifted by
+ * the first BUS_EVENT_NOTIFICATION re-issued after the loss, which came from a notification slot
+ * harvesting an *older* event; op 0's late success then sent write 8 into the new session ahead
+ * of the re-sent 1-7 (the host read 0,8,9,1,...).
+ *
+ * Here the stand-in's completion thread holds each packet 60 ms: a suspend and resume complete
+ * two notification slots, the host reads byte 0, unconfigures, and configures 15 ms later (a
+ * real host's minimum), all before the device harvests anything.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { BulkWriter } from '../../lib/stream/bulk-pipe.js';
+import { Standin } from '../win32-standin/host.js';
+import { standinBackend } from '../win32-standin/backend.js';
+import { BULK_IN, until, withStack } from '../stream/helpers.js';
+import { assertInOrder, readThroughFaults } from './order.js';
+
+const HARVEST_LAG_US = 60_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+if (standinBackend.skip) {
+  test.skip(`koffi-standin: ${standinBackend.skip}`);
+} else {
+  test('koffi-standin: ten 1-byte writes through an unconfigure the device harvests late reach the host once each, in order', () =>
+    withStack(standinBackend, async (s) => {
+      const standin = Standin.load() as Standin;
+      const writer = new BulkWriter({ driver: s.driver, link: s.link, in: BULK_IN, writesInFlight: 8 });
+      writer.on('error', (e) => assert.unreachable(`stream error: ${e}`));
+      for (let i = 0; i < 10; i++) writer.write(Buffer.from([i]));
+      await until(() => writer.stats.writesPending === 8, 'eight writes in flight');
+      standin.setCompletionDelay(HARVEST_LAG_US);
+      const got: number[] = [];
+      try {
+        s.host.suspend(); // two notification slots complete before the loss...
+        s.host.resume();
+        got.push(...(await s.host.bulkIn(BULK_IN, 64))); // ...then write 0's success...
+        s.host.unconfigure(); // ...then the cancellations of 1-7 and the loss
+        await sleep(15);
+        s.host.configure(1);
+      } finally {
+        standin.setCompletionDelay(0); // the packets already queued keep their order
+      }
+      await readThroughFaults(s, got, 10);
+      await assertInOrder(got, 10, writer);
+    }));
+}
+
+test.run();
