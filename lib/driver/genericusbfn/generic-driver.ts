@@ -242,7 +242,13 @@ export class GenericUsbFnDriver implements UsbFnDriver {
       },
       (err: unknown) => {
         this.settled();
-        return this.explainTransferFailure(ioctlFailure(err, code), pipeId).then((explained) => Promise.reject(explained));
+        const failure = ioctlFailure(err, code);
+        // Thrown, not returned as a promise: a failure then reaches the caller in as many
+        // microtasks as a success, so a writer learns that the bus cancelled a write before it
+        // acts on a later completion, or on the bus event that follows the cancellation (the
+        // event pump's path is no shorter). Only a possible halt takes the round trip below.
+        if (!isUsbFnError(failure) || failure.win32Error !== ERROR_GEN_FAILURE || this.closing) throw failure;
+        return this.explainTransferFailure(failure, pipeId).then((explained) => Promise.reject(explained));
       },
     );
   }
