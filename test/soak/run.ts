@@ -7,7 +7,7 @@
  *   npm run soak -- [--quick] [--seed N] [--seconds S] [--bytes 10GiB] [--faults N] [--gap MS] [--backend emulator|koffi-standin] [--kinds reset,detach]
  */
 import { backends } from '../backends.js';
-import { FAULT_KINDS, type FaultKind } from '../../lib/driver/emulator/index.js';
+import type { FaultKind } from '../../lib/driver/emulator/index.js';
 import { soak, type SoakResult } from './session.js';
 
 function parseBytes(text: string): number {
@@ -27,8 +27,7 @@ const HELP = `npm run soak -- [options]
   --gap MS         the fault rate: mean pause between one fault's recovery and the next fault
                    (default 25; faults run one at a time, each lasting up to ~75 ms)
   --backend NAME   emulator or koffi-standin (default both)
-  --kinds a,b      the fault kinds to draw from (default: all but hostStall; on the koffi path
-                   --quick also leaves out reset, detach and unconfigure)`;
+  --kinds a,b      the fault kinds to draw from (default: all of them)`;
 
 function parseArgs(argv: string[]) {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -51,16 +50,6 @@ function parseArgs(argv: string[]) {
     quick,
   };
 }
-
-/**
- * Open finding (issue 11, item 1's residual): through koffi a transfer reaches the driver later
- * than JavaScript issued it, so across a bus loss some writes issued before the device learnt
- * of it are refused while later ones are accepted once the host has configured again, and the
- * host sees up to ~7 records out of order (none lost, none corrupt). The full soak keeps these
- * faults and reports it; CI's --quick leaves them out on that path until it is fixed.
- */
-const KOFFI_REORDER = 'known reorder of device-to-host writes across a re-enumeration on the koffi path (open finding)';
-const KOFFI_QUICK_KINDS = FAULT_KINDS.filter((k) => !['reset', 'detach', 'unconfigure', 'hostStall'].includes(k));
 
 const mib = (n: number) => (n / 2 ** 20).toFixed(1);
 
@@ -118,9 +107,7 @@ async function main(): Promise<void> {
     }
     const timersBefore = timers();
     const before = unhandled;
-    const kinds = options.kinds ?? (options.quick && backend.name !== 'emulator' ? KOFFI_QUICK_KINDS : undefined);
-    if (kinds && !options.kinds) console.log(`\n[${backend.name}] --quick leaves out reset, detach, unconfigure: ${KOFFI_REORDER}`);
-    const result = await soak(backend, { ...options, kinds }, (line) => console.log(`  ${line}`));
+    const result = await soak(backend, options, (line) => console.log(`  ${line}`));
     await new Promise((r) => setTimeout(r, 50)); // let host timers of the last calls settle
     const timersLeft = Math.max(0, timers() - timersBefore);
     const problems = verdict(result, unhandled - before, options.minFaults);

@@ -20,7 +20,7 @@ export interface SoakLimits {
   meanFaultGapMs: number;
   /** Go on (within `seconds`) until at least this many faults were injected, even past `bytes`. Default 0. */
   minFaults?: number;
-  /** The fault kinds to draw from; default every kind but 'hostStall'. */
+  /** The fault kinds to draw from; default every kind. */
   kinds?: FaultKind[];
 }
 
@@ -64,10 +64,7 @@ class SoakSession {
 
   constructor(readonly stack: BackendStack, readonly device: UsbFnDevice, readonly pipe: BulkPipe, readonly limits: SoakLimits) {
     this.emu = stack.device;
-    // Not 'hostStall': a write issued while the host halts IN fails, one issued just after the
-    // clear succeeds, and the re-issued one arrives after it (open finding, see the report).
-    const kinds = limits.kinds ?? FAULT_KINDS.filter((k) => k !== 'hostStall');
-    this.faults = new FaultInjector(this.emu, { seed: limits.seed, outageMs: [0, 15], kinds });
+    this.faults = new FaultInjector(this.emu, { seed: limits.seed, outageMs: [0, 15], kinds: limits.kinds ?? FAULT_KINDS });
     pipe.on('error', (e) => this.unfinished.push(`pipe error: ${e}`));
     pipe.on('data', (chunk: Buffer) => this.toDevice.feed(chunk));
     device.control.handle({ type: 'class' }, (req) => {

@@ -234,9 +234,7 @@ export class FaultInjector {
     if (endpoint === undefined) return;
     const feature = (bRequest: number) => this.device.host.controlTransfer({ bmRequestType: 0x02, bRequest, wValue: 0, wIndex: endpoint, wLength: 0 });
     await feature(3);
-    // At least 50 ms: a halt cleared before the device's GET_PIPE_STATE round trip turns the
-    // transfer it failed into a driver error (a known library limitation, issue 11 notes).
-    await delay(50 + this.outage());
+    await delay(this.outage());
     await feature(1);
   }
 

@@ -27,6 +27,7 @@ import type {
 import { BusEventPump } from './bus-event-pump.js';
 import { busSpeedName, busSpeedValue, toClassInfo, toClassInfoEx } from './decode.js';
 import { ioctlFailure } from './errors.js';
+import { HaltChecks } from './halt-checks.js';
 import type { IoctlDevice } from './ioctl-device.js';
 
 const debug = createDebug('usbfn:driver');
@@ -66,6 +67,7 @@ export class GenericUsbFnDriver implements UsbFnDriver {
   private idleWaiters: Array<() => void> = [];
   private readonly pipeIds = new Map<number, Uint8Array>();
   private readonly pump: BusEventPump;
+  private readonly haltChecks = new HaltChecks();
   private readonly sizeMode: InterfaceInfoSizeMode;
   private readonly initialSetBuffer: number;
   private activation: Promise<void> | null = null;
@@ -232,7 +234,7 @@ export class GenericUsbFnDriver implements UsbFnDriver {
       return Promise.reject(err);
     }
     if (pipeId === 0) return this.controlTransfer(code, pipeIdBytes, buffer, signal, sentLength);
-    const refused = this.refusal(code, signal);
+    const refused = this.refusal(code, signal) ?? this.haltChecks.refusal(pipeId, code);
     if (refused) return Promise.reject(refused);
     return this.issue(code, pipeIdBytes, buffer, signal).then(
       (bytes) => {
@@ -247,8 +249,8 @@ export class GenericUsbFnDriver implements UsbFnDriver {
         // microtasks as a success, so a writer learns that the bus cancelled a write before it
         // acts on a later completion, or on the bus event that follows the cancellation (the
         // event pump's path is no shorter). Only a possible halt takes the round trip below.
-        if (!isUsbFnError(failure) || failure.win32Error !== ERROR_GEN_FAILURE || this.closing) throw failure;
-        return this.explainTransferFailure(failure, pipeId).then((explained) => Promise.reject(explained));
+        if (!HaltChecks.needsCheck(failure) || this.closing) throw failure;
+        return this.haltChecks.during(pipeId, () => this.explainTransferFailure(failure, pipeId)).then((explained) => Promise.reject(explained));
       },
     );
   }
