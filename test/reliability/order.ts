@@ -6,12 +6,16 @@ import * as assert from 'uvu/assert';
 import type { BulkWriter } from '../../lib/stream/bulk-pipe.js';
 import { BULK_IN, until, type StreamStack } from '../stream/helpers.js';
 
-/** Reads from BULK_IN into `got` until it holds `count` bytes; a failed read waits for the host to configure again. */
+/**
+ * Reads from BULK_IN into `got` until it holds `count` bytes. A failed read (a bus loss, a halt)
+ * waits a moment, and for the host to configure again, before the next.
+ */
 export async function readThroughFaults(s: StreamStack, got: number[], count: number): Promise<void> {
   while (got.length < count) {
     try {
       got.push(...(await s.host.bulkIn(BULK_IN, 64)));
     } catch {
+      await new Promise((r) => setTimeout(r, 1)); // a halted pipe refuses at once: no busy loop
       await until(() => s.host.state === 'configured', 'the host to configure again');
     }
   }

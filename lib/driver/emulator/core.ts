@@ -31,6 +31,14 @@ export interface DataPipe {
   readonly cfg: ResolvedEndpoint;
   readonly engine: PacketPipe;
   halted: boolean;
+  /**
+   * The halt failed a device transfer here and the device has not asked GET/SET_PIPE_STATE since:
+   * transfers keep failing (31) even once the host has cleared the halt. The device learns of a
+   * halt only from that failure, possibly late (through koffi, a completion port harvested after
+   * the host's clear): a transfer it sends meanwhile, on an older completion, would reach the host
+   * ahead of the failed one's re-send. Its GET_PIPE_STATE says it has taken the failure in.
+   */
+  haltUnseen: boolean;
 }
 
 /** Where core reports settled IOCTLs (the device's 'complete' event). */
@@ -82,7 +90,7 @@ export class EmulatorCore {
       if (n.event === UsbFnEvent.SetupPacket) r.onDelivered = () => this.control.delivered(n);
       this.complete(r, e, bytes);
     });
-    this.pipes = this.options.endpoints.map((cfg) => ({ cfg, engine: new PacketPipe(cfg.maxPacketSize.high), halted: false }));
+    this.pipes = this.options.endpoints.map((cfg) => ({ cfg, engine: new PacketPipe(cfg.maxPacketSize.high), halted: false, haltUnseen: false }));
     this.control = new Control(this);
     this.refreshPipes();
   }

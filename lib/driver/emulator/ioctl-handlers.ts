@@ -50,7 +50,8 @@ function transfer(isIn: boolean, appendZlp: boolean): Handler {
       return errno === 0 ? undefined : fail(core, req, errno);
     }
     if (!core.dataAllowed || core.lossFence) return fail(core, req, ERROR_BAD_COMMAND);
-    if (pipe.halted) return fail(core, req, ERROR_GEN_FAILURE);
+    if (pipe.halted) pipe.haltUnseen = true;
+    if (pipe.haltUnseen) return fail(core, req, ERROR_GEN_FAILURE);
     queueDataTransfer(core, req, pipe, buf, appendZlp);
   };
 }
@@ -96,6 +97,7 @@ const getPipeState: Handler = (core, req) => {
   if (core.options.pipeStateBuffer === 'exact' && out.length !== LAYOUT.BOOLEAN_SIZE) return fail(core, req, ERROR_INVALID_PARAMETER);
   if (!core.activated) return fail(core, req, ERROR_BAD_COMMAND);
   out[0] = (pipe === 0 ? core.control.halted : pipe.halted) ? 1 : 0;
+  if (pipe !== 0) pipe.haltUnseen = false;
   core.complete(req, 0, LAYOUT.BOOLEAN_SIZE);
 };
 
@@ -105,7 +107,10 @@ const setPipeState: Handler = (core, req) => {
   if (!core.activated) return fail(core, req, ERROR_BAD_COMMAND);
   const stalled = req.output[0] !== 0; // METHOD_IN_DIRECT: the BOOLEAN is read from lpOutBuffer
   if (pipe === 0) core.control.setStall(stalled);
-  else core.setHalt(pipe, stalled);
+  else {
+    pipe.haltUnseen = false;
+    core.setHalt(pipe, stalled);
+  }
   core.complete(req, 0, 0);
 };
 
