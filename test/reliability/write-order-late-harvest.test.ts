@@ -50,4 +50,33 @@ if (standinBackend.skip) {
     }));
 }
 
+/*
+ * The 700 s koffi soak (seed 20261206, trace of its replay): a reset cancelled nothing (the host
+ * had read every write in flight, the device had not harvested it yet), so nothing fenced. Writes
+ * the device sent on those late successes while the bus was down were refused; one it sent on a
+ * later success, after the host had configured again, went out ahead of their re-sends.
+ */
+if (!standinBackend.skip) {
+  test('koffi-standin: writes refused while the bus is down, sent on completions harvested late, keep their order', () =>
+    withStack(standinBackend, async (s) => {
+      const standin = Standin.load() as Standin;
+      const writer = new BulkWriter({ driver: s.driver, link: s.link, in: BULK_IN, writesInFlight: 8 });
+      writer.on('error', (e) => assert.unreachable(`stream error: ${e}`));
+      for (let i = 0; i < 12; i++) writer.write(Buffer.from([i]));
+      await until(() => writer.stats.writesPending === 8, 'eight writes in flight');
+      standin.setCompletionDelay(HARVEST_LAG_US);
+      const got: number[] = [];
+      try {
+        while (got.length < 8) got.push(...(await s.host.bulkIn(BULK_IN, 64))); // all eight taken, none harvested
+        s.host.reset('high'); // cancels nothing; write 8, sent on write 0's success, is refused
+        await sleep(90); // write 0's success (60 ms) is harvested while the bus is down
+        s.host.configure(1); // write 9, sent on write 1's success (120 ms), reaches this session
+      } finally {
+        standin.setCompletionDelay(0);
+      }
+      await readThroughFaults(s, got, 12);
+      await assertInOrder(got, 12, writer);
+    }));
+}
+
 test.run();

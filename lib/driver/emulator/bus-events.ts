@@ -37,7 +37,9 @@ export class BusEventQueue {
   private asked = 0;
   /** The requests the device keeps pending: the most ever parked at once. */
   private depth = 0;
-  /** The loss the device must take in before data may move (see fenceUntilTakenIn), with its delivery index once delivered. */
+  /** The latest bus loss posted, with its delivery index once delivered (0 before). */
+  private latestLoss: { loss: Notification; index: number } | null = null;
+  /** The loss the device must take in before data may move (see the file comment); null: none. */
   private fence: { loss: Notification; index: number } | null = null;
   private goneWaiters: Array<{ seq: number; wake: () => void }> = [];
 
@@ -61,11 +63,28 @@ export class BusEventQueue {
     return this.fence !== null;
   }
 
+  /**
+   * A data transfer failed because of the latest loss (refused while the bus was down): fences
+   * until the device has taken that loss in, unless it has already. The device may have sent it
+   * on a completion it harvested late, and the ones it sends on the next could otherwise reach a
+   * host that configured again ahead of this one's re-send.
+   */
+  fenceLatestLoss(): void {
+    const loss = this.latestLoss;
+    if (!loss || !this.listening || this.takenIn(loss.index)) return;
+    this.fence = loss;
+  }
+
+  /** The device has harvested the event delivered `index`-th (0: not delivered yet): see the top. */
+  private takenIn(index: number): boolean {
+    return index > 0 && this.asked - this.depth >= index;
+  }
+
   /** A BUS_EVENT_NOTIFICATION request (output already checked ≥ 12 bytes): served now or parked. */
   addRequest(req: IoctlRequest): void {
     this.asked++;
     // This request is the slot's next after its (asked - depth)-th harvested event: see the top.
-    if (this.fence && this.fence.index > 0 && this.asked - this.depth >= this.fence.index) {
+    if (this.fence && this.takenIn(this.fence.index)) {
       debug('the device has taken in the loss: data transfers allowed again');
       this.fence = null;
     }
@@ -85,12 +104,16 @@ export class BusEventQueue {
   }
 
   /**
-   * An event happened on the bus. With `fence`, it is a loss that cancelled the device's data
-   * transfers: `fenced` stays true until the device has taken it in (it may be queued still).
+   * An event happened on the bus. `loss`: a reset, unconfigure or detach; 'fence': one that
+   * cancelled the device's data transfers, so `fenced` stays true until the device has taken it
+   * in (it may be queued still).
    */
-  post(n: Notification, fence = false): void {
+  post(n: Notification, loss: 'loss' | 'fence' | false = false): void {
     debug('event %s', usbFnEventName(n.event));
-    if (fence) this.fence = { loss: n, index: 0 };
+    if (loss) this.latestLoss = { loss: n, index: 0 };
+    // A fence moves to the newest loss: only the latest one's delivery is tracked, and taking it
+    // in means every earlier one was taken in (events are harvested in order).
+    if (loss && (loss === 'fence' || this.fence)) this.fence = this.latestLoss;
     this.posted++;
     const req = this.waiting.shift();
     if (req) return this.deliver(req, n);
@@ -114,6 +137,7 @@ export class BusEventQueue {
     this.asked = this.delivered;
     this.depth = 0;
     this.fence = null;
+    this.latestLoss = null;
   }
 
   /**
@@ -145,7 +169,7 @@ export class BusEventQueue {
     // (cast: codec.ts infers its default parameter as Uint8Array<ArrayBuffer>; any Uint8Array works)
     encodeNotification(n, req.output as Uint8Array<ArrayBuffer>);
     this.delivered++;
-    if (this.fence?.loss === n) this.fence.index = this.delivered;
+    if (this.latestLoss?.loss === n) this.latestLoss.index = this.delivered;
     this.complete(req, 0, LAYOUT.NOTIFICATION_SIZE, n);
     this.left(1);
   }

@@ -261,7 +261,7 @@ export class EmulatorCore {
 
   /** Posts a bus-loss event, fencing data transfers when it cancelled some (see lossFence). */
   private postLoss(n: Notification, cancelledTransfers: boolean): void {
-    this.events.post(n, cancelledTransfers && this.events.listening);
+    this.events.post(n, cancelledTransfers && this.events.listening ? 'fence' : 'loss');
   }
 
   /**

@@ -49,6 +49,7 @@ function transfer(isIn: boolean, appendZlp: boolean): Handler {
       const errno = isIn ? core.control.transferIn(req, buf, appendZlp) : core.control.transferOut(req, buf);
       return errno === 0 ? undefined : fail(core, req, errno);
     }
+    if (!core.dataAllowed) core.events.fenceLatestLoss(); // refused because of a loss: see there
     if (!core.dataAllowed || core.lossFence) return fail(core, req, ERROR_BAD_COMMAND);
     if (pipe.halted) pipe.haltUnseen = true;
     if (pipe.haltUnseen) return fail(core, req, ERROR_GEN_FAILURE);
