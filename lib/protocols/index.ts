@@ -7,7 +7,7 @@
  * Byte-stream framing on a serial port: use serialport's parsers (@serialport/parser-*), which
  * pipe onto these streams unchanged.
  */
-export { openSerialFunction, SerialFunction, type SerialFunctionOptions } from './serial-function.js';
+export { openSerialFunction, SerialFunction, SERIAL_PIPE_DEFAULTS, type SerialFunctionOptions } from './serial-function.js';
 export {
   CdcRequest, CDC_NOTIFY_SERIAL_STATE, DEFAULT_LINE_CODING, DEFAULT_SERIAL_GUID, serialInterfaceDeclaration,
   encodeLineCoding, decodeLineCoding, encodeSerialState, decodeControlLines,

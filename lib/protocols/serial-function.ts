@@ -30,6 +30,16 @@ const debug = createDebug('usbfn:serial');
 /** The class requests this function answers; others go on to other handlers or are stalled. */
 const SERIAL_REQUESTS = [CdcRequest.SET_LINE_CODING, CdcRequest.GET_LINE_CODING, CdcRequest.SET_CONTROL_LINE_STATE, CdcRequest.SEND_BREAK];
 
+/**
+ * The data pipe's defaults for a serial function. readSize 'packet': a host serial driver sends
+ * whole packets without a short one after them whenever a write is a multiple of wMaxPacketSize
+ * (Linux cdc_acm does; its URBs are 20 packets), and a larger read completes only when full or
+ * at a short packet, so those bytes would wait in the device until the host sends more: a reply
+ * that never comes. One-packet reads, as the kernel's own u_serial uses, deliver each packet as
+ * it lands. 32 of them (16 KiB at high speed) keep the host's writes flowing between wake-ups.
+ */
+export const SERIAL_PIPE_DEFAULTS = Object.freeze({ readSize: 'packet', readsOutstanding: 32 } as const);
+
 /** Options of openSerialFunction(). */
 export interface SerialFunctionOptions {
   /** Interface number the class requests are addressed to (wIndex). Default: the class info's. */
@@ -40,7 +50,10 @@ export interface SerialFunctionOptions {
   notify?: number;
   /** Line coding reported before the host sets one. Default 115200 8N1. */
   lineCoding?: LineCoding;
-  /** Options for the data BulkPipe (byte mode always). */
+  /**
+   * Options for the data BulkPipe (byte mode always). Default here: SERIAL_PIPE_DEFAULTS, reads
+   * of one packet each, so that every byte the host sent is delivered at once (see there).
+   */
   pipe?: Omit<DevicePipeOptions, 'out' | 'in' | 'packetMode'>;
 }
 
@@ -104,6 +117,11 @@ export class SerialFunction extends Duplex {
     this.data.write(chunk, callback);
   }
 
+  /** Chunks queued meanwhile go out as one transfer: an echo of one-packet reads is not one IN transfer (and ZLP) per packet. */
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (err?: Error | null) => void): void {
+    this.data.write(chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk)), callback);
+  }
+
   override _final(callback: (err?: Error | null) => void): void {
     this.data.end(callback);
   }
@@ -158,6 +176,6 @@ export async function openSerialFunction(device: UsbFnDevice, options: SerialFun
   const notify = options.notify ?? device.findPipe({ direction: 'in', type: 'interrupt' })?.endpointAddress;
   if (options.out === undefined && !device.findPipe('out')) throw new UsbFnError(ErrorCodes.INVALID_ARG, 'openSerialFunction: the interface has no bulk OUT pipe');
   if (options.in === undefined && !device.findPipe('in')) throw new UsbFnError(ErrorCodes.INVALID_ARG, 'openSerialFunction: the interface has no bulk IN pipe');
-  const data = device.openPipe({ ...options.pipe, out: options.out, in: options.in });
+  const data = device.openPipe({ ...SERIAL_PIPE_DEFAULTS, ...options.pipe, out: options.out, in: options.in });
   return new SerialFunction(device, data, notify, interfaceNumber, options.lineCoding ?? DEFAULT_LINE_CODING);
 }

@@ -32,8 +32,14 @@ export interface BulkPipeOptions {
    * Bytes per TRANSFER_OUT, a multiple of wMaxPacketSize at every speed (checked on each
    * 'configured'); also the size of each pooled buffer. A host transfer longer than this arrives
    * as several chunks. Default 262144 (256 KiB).
+   * 'packet': each TRANSFER_OUT is one packet of the current speed's wMaxPacketSize (pooled
+   * buffers of 1024 bytes, the largest bulk packet). Why: a read completes only when its buffer
+   * is full or a short packet arrives, so a host that sends a multiple of wMaxPacketSize with no
+   * short packet after it (Linux cdc_acm does) leaves those bytes in a larger, part-filled read
+   * until more data comes; one-packet reads deliver every byte as soon as its packet arrives, as
+   * a byte stream such as a serial port needs (the kernel's own u_serial reads so). Byte mode only.
    */
-  readSize?: number;
+  readSize?: number | 'packet';
   /**
    * How received bytes leave the pool. 'copy': every completed read is copied once into an
    * exact-size Buffer and its pool buffer is reused at once (the pool never grows; memory is
@@ -98,7 +104,10 @@ export interface BulkPipeOptions {
 
 export interface ResolvedPipeOptions {
   readsOutstanding: number;
+  /** Bytes per pooled buffer (and per read unless packetReads). */
   readSize: number;
+  /** readSize 'packet': each read asks for one wMaxPacketSize packet. */
+  packetReads: boolean;
   readBuffers: 'copy' | 'swap' | 'lend';
   writesInFlight: number;
   zlp: 'auto' | 'never';
@@ -137,6 +146,9 @@ export const BULK_PIPE_DEFAULTS = Object.freeze({
   stallPollMs: 100,
 } as const);
 
+/** wMaxPacketSize of a SuperSpeed bulk endpoint: no bulk packet is larger. */
+const LARGEST_BULK_PACKET = 1024;
+
 const invalid = (message: string) => new UsbFnError(ErrorCodes.INVALID_ARG, message, { operation: 'BulkPipe' });
 
 function count(name: string, value: number | undefined, fallback: number, max: number): number {
@@ -171,15 +183,18 @@ export function resolvePipeOptions(o: BulkPipeOptions): ResolvedPipeOptions {
   if (o.in !== undefined && (!Number.isInteger(o.in) || (o.in & 0x80) === 0 || (o.in & 0x0f) === 0)) throw invalid(`in must be an IN endpoint address 0x81..0x8f, got ${o.in}`);
   const D = BULK_PIPE_DEFAULTS;
   const readsOutstanding = count('readsOutstanding', o.readsOutstanding, D.readsOutstanding, 64);
-  const readSize = count('readSize', o.readSize, D.readSize, 16 * 1024 * 1024);
+  const packetMode = o.packetMode ?? D.packetMode;
+  const packetReads = o.readSize === 'packet';
+  if (packetReads && packetMode) throw invalid("readSize 'packet' is for byte mode (packetMode: false)");
+  const readSize = packetReads ? LARGEST_BULK_PACKET : count('readSize', o.readSize as number | undefined, D.readSize, 16 * 1024 * 1024);
   if (readSize % 64 !== 0) throw invalid(`readSize must be a multiple of 64 (every wMaxPacketSize divides it), got ${readSize}`);
   const writesInFlight = count('writesInFlight', o.writesInFlight, D.writesInFlight, 64);
-  const packetMode = o.packetMode ?? D.packetMode;
   const stallPollMs = o.stallPollMs ?? D.stallPollMs;
   if (!Number.isFinite(stallPollMs) || stallPollMs < 0) throw invalid(`stallPollMs must be ≥ 0, got ${o.stallPollMs}`);
   return {
     readsOutstanding,
     readSize,
+    packetReads,
     readBuffers: oneOf('readBuffers', o.readBuffers, D.readBuffers, ['copy', 'swap', 'lend']),
     writesInFlight,
     zlp: oneOf('zlp', o.zlp, D.zlp, ['auto', 'never']),

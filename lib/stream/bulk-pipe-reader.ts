@@ -34,7 +34,8 @@ class ReadSlot {
   bytes = -1;
   error: unknown = null;
   settled = false;
-  constructor(readonly buffer: Buffer, readonly epoch: number) {}
+  /** @param length bytes asked for: all of `buffer`, or one packet (readSize 'packet') */
+  constructor(readonly buffer: Buffer, readonly epoch: number, readonly length: number) {}
 }
 
 export interface ReaderStats {
@@ -87,7 +88,7 @@ export class OutPipeReader extends PipeEndpoint {
   }
 
   protected override checkPipe(pipe: PipeInfo): UsbFnError | null {
-    if (this.options.readSize % pipe.maxPacketSize === 0) return null;
+    if (this.options.packetReads ? pipe.maxPacketSize <= this.options.readSize : this.options.readSize % pipe.maxPacketSize === 0) return null;
     return new UsbFnError(ErrorCodes.INVALID_ARG, `readSize ${this.options.readSize} is not a multiple of wMaxPacketSize ${pipe.maxPacketSize}`);
   }
 
@@ -97,10 +98,11 @@ export class OutPipeReader extends PipeEndpoint {
 
   private issue(): void {
     const buffer = this.pool.acquire()!;
-    const slot = new ReadSlot(buffer, this.epoch);
+    const slot = new ReadSlot(buffer, this.epoch, this.options.packetReads ? this.pipe!.maxPacketSize : buffer.length);
     this.slots.push(slot);
     this.pending++;
-    this.driver.transferOut(this.pipe!.pipeId, buffer, this.transferOptions).then(
+    const into = slot.length === buffer.length ? buffer : buffer.subarray(0, slot.length);
+    this.driver.transferOut(this.pipe!.pipeId, into, this.transferOptions).then(
       (bytes) => {
         this.settled();
         slot.bytes = bytes;
@@ -176,7 +178,7 @@ export class OutPipeReader extends PipeEndpoint {
 
   private dropFailed(slot: ReadSlot): void {
     const kind = this.classify(slot.error, slot.epoch);
-    const partial = kind === 'bus' ? bytesBeforeCancel(slot.error, slot.buffer.length) : 0;
+    const partial = kind === 'bus' ? bytesBeforeCancel(slot.error, slot.length) : 0;
     if (kind === 'bus') this.readsCancelled++;
     if (partial > 0) return this.pushReceived(slot, partial);
     this.pool.release(slot.buffer);

@@ -50,7 +50,7 @@ run_serial() {
   rm -f "$events"; load_hcd high
   start_gadget "$@" || { echo "FAIL [$label] gadget did not start (see gadget.log)" | tee -a "$OUT/results"; stop_gadget; return; }
   if bind; then
-    timeout 200 node "$REPO/test/e2e/serial-host.mjs" "$events" $SERIAL_BYTES "$state" 2>> "$OUT/gadget.log" \
+    timeout 420 node "$REPO/test/e2e/serial-host.mjs" "$events" $SERIAL_BYTES "$state" 2>> "$OUT/gadget.log" \
       | sed -u "s/^\(ok\|FAIL\|note\) /\1 [$label] /" | tee -a "$OUT/results"
   else
     echo "FAIL [$label] the host never configured the device" | tee -a "$OUT/results"

@@ -24,9 +24,9 @@ const log = (event: object) => fs.appendFileSync(eventLog, JSON.stringify(event)
 const serialFunction = toFunctionDescription(serialInterfaceDeclaration({ layout: 'functionfs' })) as FunctionDescription;
 
 const device = await UsbFnDevice.open({ functionfs: { mountPoint, function: serialFunction } });
-// cdc_acm's OUT URBs are whole packets (10240 bytes), never short: a read completes only when
-// full, so reads stay small enough that echoed data does not sit waiting for more.
-const port = await openSerialFunction(device, { pipe: { readSize: 16 * 1024, readsOutstanding: 8 } });
+// The serial function's own pipe defaults (one-packet reads: cdc_acm sends whole packets with no
+// short one after them, see SERIAL_PIPE_DEFAULTS) are what this scenario proves.
+const port = await openSerialFunction(device);
 port.on('error', (err: Error) => process.stderr.write(`serial-gadget: port error ${err.message}\n`));
 port.on('linecoding', (lineCoding: LineCoding) => log({ linecoding: lineCoding }));
 port.on('break', (ms: number) => log({ break: ms }));

@@ -47,6 +47,14 @@ test('zero or huge pool options are INVALID_ARG: readsOutstanding, writesInFligh
   await stillWorks(s);
 });
 
+test("readSize 'packet' is byte mode only; any other string is INVALID_ARG", async () => {
+  const s = await openDevice(emulatorBackend);
+  for (const o of [{ readSize: 'packet', packetMode: true }, { readSize: 'packets' }]) {
+    assert.is(thrown(() => s.device.openPipe(o as never)).code, 'USBFN_ERR_INVALID_ARG', JSON.stringify(o));
+  }
+  await stillWorks(s);
+});
+
 test('two readers on one endpoint: the second is INVALID_STATE until the first has closed', async () => {
   const s = await openDevice(emulatorBackend);
   const first = s.device.openReader();

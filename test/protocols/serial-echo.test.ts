@@ -38,4 +38,52 @@ test('a 4 MiB echo through the port comes back byte-exact', async () => {
   port.destroy();
 });
 
+/** Reads from the port until `n` bytes came, or gives up after `ms` (a hang guard) with what came. */
+function readBytes(port: NodeJS.ReadableStream, n: number, ms: number): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    const finish = () => {
+      clearTimeout(timer);
+      port.off('data', onData);
+      resolve(Buffer.concat(chunks));
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      got += chunk.length;
+      if (got >= n) finish();
+    };
+    const timer = setTimeout(finish, ms);
+    port.on('data', onData);
+  });
+}
+
+// Linux cdc_acm sends a write of 20 × 512 bytes as whole packets with no short packet after
+// them: with a read larger than that, the bytes waited in the device until the host sent more.
+test('whole packets with no short packet after them reach the port without more data behind them', async () => {
+  const s = await openEmulated(serialInterfaceDeclaration());
+  const port = await openSerialFunction(s.device);
+  for (const n of [512, 10240, 20 * 512 + 512]) {
+    const data = pattern(n);
+    const reading = readBytes(port, n, 5000);
+    await s.host.bulkOut(0x02, data, { timeoutMs: 5000 }); // no ZLP: whole packets only
+    const got = await reading;
+    assert.is(got.length, n, `${n} bytes in whole packets arrive on their own`);
+    assert.ok(got.equals(data));
+  }
+  port.destroy();
+});
+
+test('an explicit pipe readSize still applies (the packet default is only a default)', async () => {
+  const s = await openEmulated(serialInterfaceDeclaration());
+  const port = await openSerialFunction(s.device, { pipe: { readSize: 16384 } });
+  const reading = readBytes(port, 1024, 300);
+  await s.host.bulkOut(0x02, pattern(1024), { timeoutMs: 5000 });
+  assert.is((await reading).length, 0, 'a 16 KiB read waits for a full buffer or a short packet, as USB does');
+  const rest = readBytes(port, 1025, 5000);
+  await s.host.bulkOut(0x02, pattern(1), { timeoutMs: 5000 }); // a short packet ends the read
+  assert.is((await rest).length, 1025);
+  port.destroy();
+});
+
 test.run();

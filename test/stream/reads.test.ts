@@ -32,6 +32,24 @@ forEachBackend((backend, it) => {
       }));
   }
 
+  it("readSize 'packet': each TRANSFER_OUT asks for one wMaxPacketSize packet, so whole packets arrive with no short one after them", () =>
+    withStack(backend, async (s) => {
+      const pipeId = s.pipeId(BULK_OUT);
+      const asked: number[] = [];
+      s.device.on('ioctl', (i) => i.code === TRANSFER_OUT && i.pipeId === pipeId && asked.push(i.length));
+      const reader = new BulkReader({ driver: s.driver, link: s.link, out: BULK_OUT, readsOutstanding: 4, readSize: 'packet' });
+      const chunks: Buffer[] = [];
+      reader.on('data', (chunk: Buffer) => chunks.push(chunk));
+      await until(() => s.device.pending({ code: TRANSFER_OUT, pipeId }) === 4, '4 reads pending');
+      const mps = 512; // high speed
+      assert.ok(asked.every((n) => n === mps), `every read asks for ${mps} bytes: ${asked.join(',')}`);
+      const data = Buffer.alloc(3 * mps, 7);
+      await s.host.bulkOut(BULK_OUT, data); // three whole packets, no ZLP
+      await until(() => reader.stats.bytesRead === 3 * mps, 'all three packets delivered without more data');
+      assert.ok(Buffer.concat(chunks).equals(data));
+      await destroyed(reader);
+    }));
+
   it('delivers bytes in order across many outstanding reads and short transfers', () =>
     withStack(backend, async (s) => {
       const reader = new BulkReader({ driver: s.driver, link: s.link, out: BULK_OUT, readsOutstanding: 8, readSize: 8192 });
