@@ -22,7 +22,7 @@ echo "e2e: setup took $((SECONDS - start)) s"
 rm -rf "$CACHE/out" && mkdir -p "$CACHE/out"
 boot=$SECONDS
 # Generous guards: TCG on a loaded 2-core machine is slow; the guest has its own per-step ones.
-timeout --kill-after=10 "${USBFN_E2E_VM_TIMEOUT:-420}" qemu-system-x86_64 \
+timeout --kill-after=10 "${USBFN_E2E_VM_TIMEOUT:-600}" qemu-system-x86_64 \
   -accel "${USBFN_E2E_ACCEL:-tcg}" -m 1024 -smp 2 -nographic -no-reboot -nodefaults -display none \
   -serial stdio -kernel "$CACHE/vmlinuz" -initrd "$CACHE/initramfs.cpio.gz" \
   -append "console=ttyS0 panic=-1 quiet loglevel=3 usbfn.cache=$CACHE usbfn.repo=$ROOT usbfn.plan=$PLAN ${USBFN_E2E_APPEND:-} usbfn.script=$ROOT/test/e2e/guest.sh" \
