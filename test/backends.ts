@@ -3,51 +3,15 @@
  * far end is the emulator's SimulatedHost, so one suite can drive the host side and check what
  * the driver sees, whatever sits between (nothing, or koffi → C stand-in → emulator).
  */
-import { GenericUsbFnDriver, type GenericUsbFnDriverOptions } from '../lib/driver/genericusbfn/index.js';
-import type { IoctlDevice } from '../lib/driver/genericusbfn/ioctl-device.js';
-import type { UsbFnDriver } from '../lib/driver/driver.js';
-import { EmulatedGenericUsbFn, type EmulatorOptions, type SimulatedHost } from '../lib/driver/emulator/index.js';
+import { GenericUsbFnDriver } from '../lib/driver/genericusbfn/index.js';
+import { EmulatedGenericUsbFn } from '../lib/driver/emulator/index.js';
+import type { TestBackend } from './backend-types.js';
 import { standinBackend } from './win32-standin/backend.js';
 import { wineBackend } from './wine/backend.js';
 
-export interface BackendStack {
-  driver: UsbFnDriver;
-  /** The emulated GenericUSBFn.sys (introspection, fault injection). */
-  device: EmulatedGenericUsbFn;
-  host: SimulatedHost;
-  /** What the driver talks to: the emulator itself, or the koffi device in front of it. */
-  ioctlDevice: IoctlDevice;
-  /** Closes the driver (and with it the device); idempotent. */
-  close(): Promise<void>;
-}
-
-/**
- * Far-end behaviours a backend's path may be unable to produce. A test that needs one is
- * registered as skipped on such a backend (uvu counts it), the reason kept in `cannot`.
- */
-export type Capability =
-  /** A completion reporting more bytes than the output buffer holds (a malformed driver). */
-  | 'overlong-byte-count'
-  /** Output data and a byte count delivered with an error status (METHOD_OUT_DIRECT, e.g. a read cancelled by a bus reset after some packets). */
-  | 'data-with-error-completion'
-  /** Streams of 64 MiB and more within a test's time: a volume check, not a behaviour. */
-  | 'bulk-volume';
-
-export interface TestBackend {
-  name: string;
-  /** Why this backend cannot run here; suites print it and skip. */
-  skip?: string;
-  /** What this path cannot produce, with why. */
-  cannot?: Partial<Record<Capability, string>>;
-  create(emulatorOptions?: EmulatorOptions, driverOptions?: GenericUsbFnDriverOptions): Promise<BackendStack>;
-}
+export { can, type BackendStack, type Capability, type TestBackend } from './backend-types.js';
 
 /** GenericUsbFnDriver straight on the emulator. */
-/** True when `backend` can produce every one of `needs` (else the test is registered as skipped). */
-export function can(backend: TestBackend, ...needs: Capability[]): boolean {
-  return needs.every((n) => backend.cannot?.[n] === undefined);
-}
-
 export const emulatorBackend: TestBackend = {
   name: 'emulator',
   async create(emulatorOptions, driverOptions) {

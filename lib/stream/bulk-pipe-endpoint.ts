@@ -61,6 +61,13 @@ export abstract class PipeEndpoint {
   private resumeEpoch = 0;
   /** The pipe is halted: no transfer is issued until the halt is cleared. */
   protected stalled = false;
+  /**
+   * Our own stall() halted the pipe and no transfer has moved since. Transfers go on being issued
+   * meanwhile: FunctionFS queues them behind the halt and moves them once the host clears it (it
+   * never tells the function otherwise); GenericUSBFn.sys refuses them (STALLED), and the
+   * endpoint then holds, quietly, polling GET_PIPE_STATE for the host's CLEAR_FEATURE.
+   */
+  private ownHalt = false;
   /** close() began: nothing new is issued. */
   protected closed = false;
   /** Aborts every transfer of this endpoint when closing. */
@@ -118,18 +125,21 @@ export abstract class PipeEndpoint {
   /** Sends SET_PIPE_STATE(TRUE). The writer first lets the writes already accepted go out. */
   async stall(): Promise<void> {
     const pipeId = this.requirePipe('stall').pipeId;
-    this.stalled = true; // nothing new is issued from here on
+    this.stalled = true; // nothing new is issued until the halt is in place
     try {
       await this.driver.setPipeState(pipeId, true, { signal: this.aborter.signal });
     } catch (err) {
       this.leaveStall(); // the halt did not happen: carry on
       throw err;
     }
+    this.ownHalt = true;
+    this.leaveStall(); // see ownHalt: the host's view is halted until it or clearStall() clears it
   }
 
   /** Sends SET_PIPE_STATE(FALSE) and resumes transfers held by the halt. */
   async clearStall(): Promise<void> {
     await this.driver.setPipeState(this.requirePipe('clearStall').pipeId, false, { signal: this.aborter.signal });
+    this.ownHalt = false;
     this.leaveStall();
   }
 
@@ -198,6 +208,7 @@ export abstract class PipeEndpoint {
   /** A transfer succeeded: the pipe works, so the next ERROR_GEN_FAILURE is retried again. */
   protected succeeded(): void {
     this.genFailures = 0;
+    this.ownHalt = false; // data moved: whoever cleared it, the halt is gone
   }
 
   /** The stream fails with `err` (a fatal transfer error, a 'fail' policy, a bad configuration). */
@@ -222,9 +233,9 @@ export abstract class PipeEndpoint {
   }
 
   private enterStall(err: UsbFnError): void {
-    const wasStalled = this.stalled;
+    const quiet = this.stalled || this.ownHalt;
     this.stalled = true;
-    if (wasStalled) return; // our own stall(): held quietly until clearStall()
+    if (quiet) return this.schedulePoll(); // our own halt (or already held): no event, wait for a clear
     const event: StallEvent = { direction: this.direction, endpointAddress: this.endpointAddress, error: err };
     debug('ep 0x%s: transfer failed on a halted pipe', this.endpointAddress.toString(16));
     if (this.options.onStall === 'error') return this.fail(err);
@@ -267,7 +278,7 @@ export abstract class PipeEndpoint {
       return;
     }
     this.pipe = pipe!;
-    this.stalled = false; // SET_CONFIGURATION clears every halt (USB 2.0 §9.4.5)
+    this.stalled = this.ownHalt = false; // SET_CONFIGURATION clears every halt (USB 2.0 §9.4.5)
     this.stopPolling();
   }
 

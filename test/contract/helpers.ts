@@ -1,6 +1,7 @@
 /** Small helpers shared by the contract suites. */
+import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { BackendStack, TestBackend } from '../backends.js';
+import type { BackendStack, Capability, TestBackend } from '../backend-types.js';
 import type { BusEvent, BusEventType } from '../../lib/driver/driver.js';
 import { isUsbFnError, type UsbFnError, type UsbFnErrorCode } from '../../lib/errors.js';
 import { rejectsWithCode } from '../wait.js';
@@ -61,3 +62,38 @@ export async function pipeIdOf(s: BackendStack, address: number): Promise<number
 export const settle = () => new Promise<void>((r) => setImmediate(r));
 
 export const bytes = (n: number, seed = 1) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
+
+type Body = () => Promise<void>;
+
+/** A uvu suite of the contract on one backend (see contractSuite). */
+export interface ContractSuite {
+  (name: string, body: Body): void;
+  /** The test where the backend can produce every one of `needs`; elsewhere a skip with the reason. */
+  needs(...needs: Capability[]): (name: string, body: Body) => void;
+  run(): void;
+}
+
+/** A suite whose tests also report their outcome to the backend (backend.report), skips with reasons. */
+export function contractSuite(title: string, backend: TestBackend): ContractSuite {
+  const s = suite(`${title} [${backend.name}]`);
+  const report = backend.report?.bind(backend);
+  const add = (name: string, body: Body) =>
+    s(name, !report ? body : async () => {
+      try {
+        await body();
+        report('ok', `${title}: ${name}`);
+      } catch (err) {
+        report('FAIL', `${title}: ${name}`, (err as Error).message);
+        throw err;
+      }
+    });
+  const test = add as ContractSuite;
+  test.needs = (...needs) => (name, body) => {
+    const why = needs.map((n) => backend.cannot?.[n]).find((reason) => reason !== undefined);
+    if (why === undefined) return add(name, body);
+    report?.('skip', `${title}: ${name}`, why);
+    s.skip(name, body);
+  };
+  test.run = () => s.run();
+  return test;
+}

@@ -1,16 +1,15 @@
 /** Contract: EP0 data and status stages, strings, descriptor set, Win32 error mapping. */
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { can, type TestBackend } from '../backends.js';
+import type { TestBackend } from '../backend-types.js';
 import { ErrorCodes, type UsbFnErrorCode } from '../../lib/errors.js';
 import * as IOCTL from '../../native-defs/ioctl.js';
-import { bytes, configured, rejectsWith, withStack } from './helpers.js';
+import { bytes, configured, contractSuite, rejectsWith, withStack } from './helpers.js';
 
 const CLASS_IN = { bmRequestType: 0xa1, bRequest: 0x21, wValue: 0, wIndex: 0 };
 const CLASS_OUT = { bmRequestType: 0x21, bRequest: 0x20, wValue: 0, wIndex: 0 };
 
 export function controlSuite(backend: TestBackend): void {
-  const test = suite(`contract/control [${backend.name}]`);
+  const test = contractSuite('contract/control', backend);
 
   test('device-to-host setup: TRANSFER_IN on pipe 0 then HANDSHAKE_OUT gives the host the data', () =>
     withStack(backend, async (s) => {
@@ -78,7 +77,7 @@ export function controlSuite(backend: TestBackend): void {
       await done;
     }));
 
-  test('registered strings are what the host reads; too long a string is refused here', () =>
+  test.needs('genericusbfn-specifics')('registered strings are what the host reads; too long a string is refused here', () =>
     withStack(backend, async (s) => {
       await s.driver.activate();
       await s.driver.registerString(4, 'usbfn ✓');
@@ -88,7 +87,7 @@ export function controlSuite(backend: TestBackend): void {
     }));
 
   for (const mode of ['payload', 'total'] as const) {
-    (can(backend, 'data-with-error-completion') ? test : test.skip)(`descriptor set grows and retries on ERROR_INSUFFICIENT_BUFFER (Size counts ${mode})`, () =>
+    test.needs('data-with-error-completion', 'emulator-introspection', 'genericusbfn-specifics')(`descriptor set grows and retries on ERROR_INSUFFICIENT_BUFFER (Size counts ${mode})`, () =>
       withStack(backend, async (s) => {
         await s.driver.activate();
         const before = s.device.counts.GET_INTERFACE_DESCRIPTOR_SET ?? 0;
@@ -107,7 +106,7 @@ export function controlSuite(backend: TestBackend): void {
     [995, ErrorCodes.CANCELED], [1167, ErrorCodes.DISCONNECTED], [122, ErrorCodes.INSUFFICIENT_BUFFER], [87, ErrorCodes.INVALID_ARG],
     [50, ErrorCodes.NOT_SUPPORTED], [6, ErrorCodes.CLOSED], [2, ErrorCodes.NOT_FOUND], [31, ErrorCodes.DRIVER], [1234, ErrorCodes.DRIVER],
   ];
-  test('every Win32 error the spec names maps to its code, keeping number and name', () =>
+  test.needs('emulator-introspection', 'genericusbfn-specifics')('every Win32 error the spec names maps to its code, keeping number and name', () =>
     withStack(backend, async (s) => {
       for (const [errno, code] of MAPPED) {
         s.device.injectFault({ code: IOCTL.IOCTL_GENERICUSBFN_GET_CLASS_INFO, errno });

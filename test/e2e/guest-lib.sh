@@ -73,6 +73,19 @@ cli_serial() {
   touch /tmp/gadget.ready; wait $child
 }
 
+# examples/echo-device.ts, unchanged (bundled), on the guest's mount (--mount: the guest binds)
+# or with no option (usbfn creates its own configfs gadget and binds the first UDC, as the
+# README's quick start does). Ready once it printed "echo-device: ready".
+example_echo() {
+  rm -f /tmp/example.out
+  node "$CACHE/echo-device.mjs" "$@" > /tmp/example.out 2>&1 &
+  child=$!; echo $child > /tmp/gadget.child
+  until grep -q 'echo-device: ready' /tmp/example.out 2>/dev/null; do kill -0 $child 2>/dev/null || break; sleep 0.1; done
+  grep -q 'echo-device: ready' /tmp/example.out && touch /tmp/gadget.ready
+  wait $child; rc=$?
+  cat /tmp/example.out; echo "example exited $rc"; return $rc
+}
+
 # Binds to the (only) UDC and waits for the host to configure the device.
 bind() {
   udc=$(ls /sys/class/udc | head -1)
@@ -89,6 +102,7 @@ unbind() { [ -n "$(cat $G/UDC 2>/dev/null)" ] && echo "" > $G/UDC; return 0; }
 
 case "${1:-}" in
   cli-serial) CACHE=$2; cli_serial ;;
+  example-echo) CACHE=$2; shift 2; example_echo "$@" ;;
   rebind) CACHE=$2; OUT=$CACHE/out; unbind; sleep 0.5; bind ;;
   restart)
     CACHE=$2; OUT=$CACHE/out

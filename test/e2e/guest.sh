@@ -1,9 +1,10 @@
 #!/bin/sh
 # The end-to-end plan, run inside the VM as PID 1 (test/e2e/initramfs.sh switches root into
 # it). Host checks print "ok ..." / "FAIL ..." lines into $OUT/results; run.sh counts them.
-# Kernel command line: usbfn.cache=<.vm folder> usbfn.repo=<repository> usbfn.plan=test|usbfn|reference|bench|serial
-# (test and usbfn: the usbfn gadget, then the serial scenarios; reference: the C reference gadget;
-# serial: the serial scenarios alone)
+# Kernel command line: usbfn.cache=<.vm folder> usbfn.repo=<repository> usbfn.plan=test|usbfn|reference|bench|serial|contract
+# (test and usbfn: the usbfn gadget, the driver contract suite, the example device, then the
+# serial scenarios; reference: the C reference gadget; serial: the serial scenarios alone;
+# contract: the contract suite and the example device alone)
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp
 param() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 CACHE=$(param usbfn.cache); REPO=$(param usbfn.repo); PLAN=$(param usbfn.plan)
@@ -39,6 +40,34 @@ run_checks() {
   unbind; stop_gadget
 }
 
+# The driver contract suite (test/contract/) on FunctionFS against this host stack
+# (test/e2e/ffs-contract.ts): each case writes ok / FAIL / skip (with its reason) to the results.
+run_contract() {
+  unbind; load_hcd high
+  timeout 300 node "$CACHE/ffs-contract.mjs" $FFS $G "$CACHE/bin/usb-host-peer" "$OUT/results" high >> "$OUT/gadget.log" 2>&1
+  [ $? -eq 124 ] && echo "FAIL [ffs contract] the suite did not finish within 300 s" | tee -a "$OUT/results"
+  unbind
+}
+
+# examples/echo-device.ts unchanged, twice: on the guest's gadget (--mount, the guest binds), and
+# with no option, as the README's quick start runs it: usbfn makes its own configfs gadget and
+# binds the first UDC; SIGTERM then closes the device, which must take the gadget away again.
+run_examples() {
+  run_checks "example echo-device --mount" "high:demo" sh "$REPO/test/e2e/guest-lib.sh" example-echo "$CACHE" --mount $FFS
+  label="example echo-device, its own gadget"
+  unbind; load_hcd high
+  start_gadget sh "$REPO/test/e2e/guest-lib.sh" example-echo "$CACHE" || { echo "FAIL [$label] did not start (see gadget.log)" | tee -a "$OUT/results"; stop_gadget; return; }
+  udc=$(ls /sys/class/udc | head -1); deadline=$(($(now) + 60))
+  until [ "$(cat /sys/class/udc/$udc/state)" = configured ] || [ "$(now)" -gt $deadline ]; do sleep 0.1; done
+  timeout 240 "$HOST" high demo | sed -u "s/^\(ok\|FAIL\) /\1 [$label] /" | tee -a "$OUT/results"
+  child=$(cat /tmp/gadget.child); kill -TERM "$child"; deadline=$(($(now) + 30))
+  while kill -0 "$child" 2>/dev/null && [ "$(now)" -le $deadline ]; do sleep 0.1; done
+  if kill -0 "$child" 2>/dev/null || [ -d /sys/kernel/config/usb_gadget/usbfn ]; then
+    echo "FAIL [$label] SIGTERM: the device closed and its gadget left configfs: still there" | tee -a "$OUT/results"
+  else echo "ok [$label] SIGTERM: the device closed and its gadget left configfs" | tee -a "$OUT/results"; fi
+  stop_gadget
+}
+
 # The serial scenario: usbfn's CDC-ACM function on FunctionFS, the kernel's cdc_acm (loaded by
 # the initramfs, bound with no new_id) and npm serialport on /dev/ttyACM0 (test/e2e/serial-host.mjs).
 # usage: run_serial <label> <event log> <serial-state|no-serial-state> <gadget command...>
@@ -71,8 +100,13 @@ else
   # the suite's 6 minutes on a loaded machine, under TCG.
   if [ "$PLAN" = serial ]; then
     serial_scenarios
+  elif [ "$PLAN" = contract ]; then
+    run_contract
+    run_examples
   elif [ "$PLAN" != reference ] && [ -f "$CACHE/usbfn-gadget.mjs" ]; then
     run_checks "usbfn e2e" "$ALL_STEPS" node "$CACHE/usbfn-gadget.mjs" $FFS /tmp/gadget.ready
+    run_contract
+    run_examples
     serial_scenarios
   else
     run_checks "usbfn e2e reference" "$ALL_STEPS" $C_GADGET

@@ -131,8 +131,10 @@ static void check_halts(void) {
   check_quiet("no stray packet after the halts");
 }
 
-/* Run last in a boot: on usbfn this one is known to leave the IN direction held (see
- * test/e2e/known-failures.txt), which would spoil every check after it. */
+/* The device halts bulk IN itself (a class request makes it call pipe.stall('in')); the host
+ * clears the halt, as a class protocol would, and the echo must flow again without the device
+ * being told (FunctionFS never tells it: the UDC handles CLEAR_FEATURE). Run last in a boot:
+ * a device that kept holding IN would spoil every check after it. */
 void run_device_halt(void) {
   char why[160] = "";
   unsigned char b[1024];

@@ -7,6 +7,7 @@
  *   usb-host-checks <full|high|super> basic       enumeration, descriptors, echo, control, halt
  *   usb-host-checks <full|high|super> resilience  reset, unbind/rebind, gadget killed mid-transfer
  *   usb-host-checks <full|high|super> device-halt the device halts bulk IN, the host clears it
+ *   usb-host-checks <full|high|super> demo        examples/echo-device.ts: class requests, echo
  * resilience runs the shell commands in $E2E_REBIND and $E2E_RESTART (given by the guest script).
  */
 #include "host-checks.h"
@@ -83,6 +84,7 @@ int main(int argc, char **argv) {
   if (!strcmp(argv[2], "basic")) run_basic(argc > 3 ? argv[3] : NULL);
   else if (!strcmp(argv[2], "resilience")) run_resilience();
   else if (!strcmp(argv[2], "device-halt")) run_device_halt();
+  else if (!strcmp(argv[2], "demo")) run_demo();
   if (dev) { libusb_release_interface(dev, 0); libusb_close(dev); }
   if (ctx) libusb_exit(ctx);
   return failures ? 1 : 0;

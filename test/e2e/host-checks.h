@@ -24,4 +24,5 @@ void check_quiet(const char *name);
 void run_basic(const char *interface_name);
 void run_resilience(void);
 void run_device_halt(void);
+void run_demo(void);
 #endif

@@ -4,7 +4,8 @@
 # under QEMU (TCG) with the host's / shared read-only over 9p, runs test/e2e/guest.sh inside
 # (dummy_hcd + configfs + FunctionFS gadgets, libusb host checks at every speed) and ends with
 # "N passed, N failed[, N skipped]". If the VM cannot run here it says why and reports skipped.
-#   USBFN_E2E_PLAN=test|usbfn|reference|bench (see guest.sh; bench: benchmarks/ffs-throughput.sh)
+#   USBFN_E2E_PLAN=test|usbfn|reference|bench|serial|contract (see guest.sh; bench: benchmarks/ffs-throughput.sh)
+# A result line "skip <case>: <why>" (a contract case this far end cannot run) counts as skipped.
 #   USBFN_E2E_ACCEL=tcg|kvm  USBFN_E2E_VM_TIMEOUT=<s>
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -46,6 +47,7 @@ known_reason() {
 while IFS= read -r line; do
   case $line in
     note\ *) echo "e2e: $line" ;;
+    skip\ *) skipped=$((skipped + 1)); echo "e2e: skipped: ${line#skip }" ;;
     ok\ *) passed=$((passed + 1))
       check=${line#ok }
       [[ -n $(known_reason "$check") ]] && echo "e2e: NOTE listed in known-failures.txt but passed, remove it: $check" ;;

@@ -89,14 +89,15 @@ build() { # build <output> <flags> <sources...>
 }
 mkdir -p "$VM/bin"
 E2E=$ROOT/test/e2e
-build "$VM/bin/usb-host-checks" -lusb-1.0 "$E2E/host-checks.c" "$E2E/host-basic.c" "$E2E/host-resilience.c" "$E2E/host-device.c"
+build "$VM/bin/usb-host-checks" -lusb-1.0 "$E2E/host-checks.c" "$E2E/host-basic.c" "$E2E/host-resilience.c" "$E2E/host-demo.c" "$E2E/host-device.c"
+build "$VM/bin/usb-host-peer" "-lusb-1.0 -pthread" "$E2E/host-peer.c" "$E2E/host-device.c"
 build "$VM/bin/ffs-aio-gadget" -pthread "$ROOT/benchmarks/ffs-aio-gadget.c"
 build "$VM/bin/usb-host-bench" -lusb-1.0 "$ROOT/benchmarks/usb-host-bench.c" "$E2E/host-device.c"
 # --- the usbfn gadget, bundled into one file: under TCG, tsx compiling lib/ at every start
 # would take the guest minutes (esbuild comes with tsx); koffi stays a real module
 # (the serial scenario's gadget and the usbfn CLI the same way)
 bundle() { # bundle <entry .ts> <output .mjs>
-  if [[ ! -f $2 ]] || [[ -n $(find "$ROOT/lib" "$1" -newer "$2" -name '*.ts' | head -1) ]]; then
+  if [[ ! -f $2 ]] || [[ -n $(find "$ROOT/lib" "$ROOT/test/contract" "$ROOT/test/e2e" "$1" -newer "$2" -name '*.ts' | head -1) ]]; then
     "$ROOT/node_modules/.bin/esbuild" "$1" --bundle --platform=node --format=esm --target=node20 \
       --external:koffi --log-level=warning --outfile="$2" \
       --banner:js="import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" || { log "bundling $1 failed"; exit 1; }
@@ -105,6 +106,8 @@ bundle() { # bundle <entry .ts> <output .mjs>
 if [[ -d $ROOT/lib/driver/functionfs ]]; then
   bundle "$E2E/usbfn-gadget.ts" "$VM/usbfn-gadget.mjs"
   bundle "$E2E/serial-gadget.ts" "$VM/serial-gadget.mjs"
+  bundle "$E2E/ffs-contract.ts" "$VM/ffs-contract.mjs"  # the driver contract suite, on FunctionFS
+  bundle "$ROOT/examples/echo-device.ts" "$VM/echo-device.mjs"  # the example device, unchanged
   [[ -f $ROOT/lib/cli/main.ts ]] && bundle "$ROOT/lib/cli/main.ts" "$VM/usbfn-cli.mjs"
 fi
 log "ready: $(cat "$VM/kernel-package"), qemu $(qemu-system-x86_64 --version | head -1 | awk '{print $4}')"

@@ -73,6 +73,8 @@ t('a SETUP pauses the pump until answered; the handshake of a no-data request is
   assert.equal(e, { type: 'setup', setup: { bmRequestType: 0x21, bRequest: 3, wValue: 0, wIndex: 0, wLength: 0 } });
   fs.writeSync(f.ep0, ev(3)); // queued behind the pending request
   await f.driver.controlHandshakeOut();
+  const again = await f.driver.controlHandshakeOut().catch((err: unknown) => err);
+  assert.ok(isUsbFnError(again, 'USBFN_ERR_INVALID_STATE'), 'a second handshake has no request to complete');
   assert.equal(await f.driver.nextBusEvent({ signal: AbortSignal.timeout(5000) }), { type: 'unconfigured' });
   await f.close();
 });
@@ -98,6 +100,8 @@ t('wrong pipes and closed drivers refuse with coded errors', async () => {
   assert.ok(isUsbFnError(strings, 'USBFN_ERR_NOT_SUPPORTED'));
   const noSetup = await f.driver.transferIn(0, Buffer.alloc(1)).catch((e: unknown) => e);
   assert.ok(isUsbFnError(noSetup, 'USBFN_ERR_CANCELED'));
+  const noRequest = await f.driver.controlHandshakeIn().catch((e: unknown) => e);
+  assert.ok(isUsbFnError(noRequest, 'USBFN_ERR_INVALID_STATE'), 'a handshake with no setup request');
   await f.close();
   const closed = await f.driver.transferIn(1, Buffer.alloc(1)).catch((e: unknown) => e);
   assert.ok(isUsbFnError(closed, 'USBFN_ERR_CLOSED'));

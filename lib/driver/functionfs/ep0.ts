@@ -39,6 +39,8 @@ export class Ep0 {
   private readonly readBuffer = Buffer.alloc(EVENT_BUFFER);
   private poll: ReturnType<typeof pollFd> | null = null;
   private pending: SetupPacket | null = null;
+  /** A data stage completed the latest request, status stage included: its handshake has nothing to do. */
+  private statusDone = false;
   private closed = false;
 
   constructor(private readonly ffi: LinuxFfi, private readonly fd: number, private readonly speed: () => BusSpeed | null) {}
@@ -76,7 +78,9 @@ export class Ep0 {
   writeData(data: Uint8Array): number {
     const setup = this.requirePending('EP0 data IN');
     if ((setup.bmRequestType & 0x80) === 0) throw this.fail(Errno.EL2HLT, 'write', 'EP0 data IN on a host-to-device request');
-    return this.io('write', data, data.length, 'EP0 data IN');
+    const n = this.io('write', data, data.length, 'EP0 data IN');
+    this.statusDone = true;
+    return n;
   }
 
   /** Data stage OUT (pipe 0): receives up to buffer.length bytes; that also completes the status stage. */
@@ -85,6 +89,7 @@ export class Ep0 {
     if ((setup.bmRequestType & 0x80) !== 0) throw this.fail(Errno.EL2HLT, 'read', 'EP0 data OUT on a device-to-host request');
     const n = this.io('read', buffer, buffer.length, 'EP0 data OUT');
     if (n > buffer.length) throw new UsbFnError(ErrorCodes.MALFORMED, `EP0 read returned ${n} bytes for ${buffer.length}`);
+    this.statusDone = true;
     return n;
   }
 
@@ -92,10 +97,15 @@ export class Ep0 {
    * A status handshake: completes a request without data stage by 0-byte I/O in its own
    * direction; after a data stage (which already completed the status stage) nothing is
    * pending and it does nothing. The seam calls it right after the data stage, in the same
-   * job (only microtasks between), so no newer SETUP can have been read in between.
+   * job (only microtasks between), so no newer SETUP can have been read in between. With no
+   * request to complete it is INVALID_STATE, as on GenericUSBFn.sys.
    */
   handshake(): void {
-    if (!this.pending) return;
+    if (!this.pending) {
+      if (!this.statusDone) throw new UsbFnError(ErrorCodes.INVALID_STATE, 'EP0 status handshake: no setup request is pending', { operation: 'EP0 status' });
+      this.statusDone = false;
+      return;
+    }
     const isIn = (this.pending.bmRequestType & 0x80) !== 0;
     this.io(isIn ? 'write' : 'read', null, 0, 'EP0 status');
   }
@@ -165,6 +175,7 @@ export class Ep0 {
     for (const event of events) {
       if (event.type === 'setup') {
         this.pending = event.setup;
+        this.statusDone = false;
         this.poll?.stop();
       }
       this.deliver(event);

@@ -8,8 +8,17 @@
  *
  * Seam mapping: activate() binds the gadget to its UDC when a `bind` hook was given (the
  * configfs helper's), deactivate() unbinds it, close() releases it; registerString() is NOT_SUPPORTED (FunctionFS
- * takes its strings with the descriptors: put them in the description); getPipeState() reports
- * the halts this driver set (FunctionFS cannot be asked); a ZLP is an explicit 0-byte write.
+ * takes its strings with the descriptors: put them in the description); a ZLP is an explicit
+ * 0-byte write.
+ *
+ * Halts, as the kernel has them (f_fs.c, the UDC; proven in the VM): the function halts an
+ * endpoint by I/O in the wrong direction (usb_ep_set_halt; EBADMSG); the host's
+ * CLEAR_FEATURE(ENDPOINT_HALT) and SET_FEATURE are handled by the UDC and never reach the
+ * function; I/O queued on a halted endpoint is neither failed nor consumed: it waits and moves
+ * once the halt is cleared (by the host, or FUNCTIONFS_CLEAR_HALT). So getPipeState() can only
+ * report the halts this driver set, and forgets one when the host has visibly cleared it: a
+ * transfer on that endpoint completed, or the endpoints were enabled again (ENABLE). A halt
+ * the host sets is invisible here: transfers just wait.
  * Bus events: see ep0-events.ts. Pending transfers end USBFN_ERR_CANCELED (errno ESHUTDOWN)
  * when the host resets, unconfigures or disconnects.
  */
@@ -124,7 +133,10 @@ export class FunctionFsDriver implements UsbFnDriver {
   }
 
   nextBusEvent(options: OpOptions = {}): Promise<BusEvent> {
-    return this.ep0.next(options);
+    return this.ep0.next(options).then((event) => {
+      if (event.type === 'configured') this.halted.clear(); // ENABLE re-enabled the endpoints: no halt survives it
+      return event;
+    });
   }
 
   async transferIn(pipeId: number, data: Uint8Array, options: TransferInOptions = {}): Promise<number> {
@@ -138,6 +150,7 @@ export class FunctionFsDriver implements UsbFnDriver {
     if (options.zlp && data.length > 0 && data.length % this.maxPacketSize(ep) === 0) {
       await this.aio.write(fd, new Uint8Array(0), `${what} ZLP`, options.signal);
     }
+    this.moved(pipeId);
     return n;
   }
 
@@ -146,7 +159,9 @@ export class FunctionFsDriver implements UsbFnDriver {
     if (options.signal?.aborted) throw canceledError('transferOut', options.signal.reason);
     if (pipeId === 0) return this.ep0.readData(buffer);
     this.endpoint(pipeId, false, 'transferOut');
-    return this.aio.read(this.epFds[pipeId - 1]!, buffer, `transferOut ep${pipeId}`, options.signal);
+    const n = await this.aio.read(this.epFds[pipeId - 1]!, buffer, `transferOut ep${pipeId}`, options.signal);
+    this.moved(pipeId);
+    return n;
   }
 
   async getPipeState(pipeId: number): Promise<boolean> {
@@ -215,6 +230,11 @@ export class FunctionFsDriver implements UsbFnDriver {
 
   private get name(): string {
     return this.options.name ?? path.basename(this.options.mountPoint);
+  }
+
+  /** A transfer on `pipeId` completed: data moved, so no halt this driver set stands there any more. */
+  private moved(pipeId: number): void {
+    if (this.halted.size > 0) this.halted.delete(pipeId);
   }
 
   private maxPacketSize(ep: ResolvedEndpoint): number {
