@@ -10,7 +10,8 @@
  *   copy (default): readBuffers 'copy', what a BulkPipe does unless told otherwise;
  *   lend: readBuffers 'lend', each chunk returned at once (no copy: the C sink copies nothing);
  *   iterate: `for await` over the pipe, readBuffers 'copy' (a byte stream's iterator joins chunks).
- * source writes one `bytes`-long block again and again, waiting for 'drain' when asked to.
+ * source writes one `bytes`-long block again and again, waiting for 'drain' when asked to
+ * (BulkPipe's default writableHighWaterMark is readSize: a write of that size always asks to).
  * SIGTERM ends the process with exit(): node --cpu-prof writes its profile only on a real exit.
  */
 import fs from 'node:fs';
@@ -34,9 +35,15 @@ function sink(pipe: BulkPipe, kind: SinkKind): Promise<unknown> {
   return once(pipe, 'close');
 }
 
-async function source(pipe: BulkPipe, size: number): Promise<void> {
+/** Writes until write() says the buffer is full, then again on 'drain': the classic Writable loop. */
+function source(pipe: BulkPipe, size: number): Promise<unknown> {
   const block = Buffer.alloc(size, 0x5a);
-  for (;;) if (!pipe.write(block)) await once(pipe, 'drain');
+  const fill = () => {
+    while (pipe.write(block));
+    pipe.once('drain', fill);
+  };
+  fill();
+  return once(pipe, 'close');
 }
 
 const [mountPoint, readyFile, mode, depthArg, bytesArg, sinkArg = 'copy'] = process.argv.slice(2);
