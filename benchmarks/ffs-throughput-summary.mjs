@@ -2,13 +2,18 @@
 // order): every run, then per direction and usbfn variant the median MiB/s of each and the median
 // of the paired ratios, each usbfn run divided by the C reference run of the same round and
 // direction that came just before it (alternation: a load change on the shared host hits both).
-//   node benchmarks/ffs-throughput-summary.mjs <bench file>
+//   node benchmarks/ffs-throughput-summary.mjs <bench file> [--floor <ratio>]
+// --floor (the quick CI pass): each direction's usbfn figure must exist and its paired ratio
+// median reach the floor, set low enough that only a gross regression fails on a loaded host;
+// prints "N passed, N failed" and exits 1 on a failure.
 import fs from 'node:fs';
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+const floorAt = process.argv.indexOf('--floor');
+const floor = floorAt > 0 ? Number(process.argv[floorAt + 1]) : null;
 const lines = fs.readFileSync(process.argv[2], 'utf8').split('\n');
 const runs = lines
   .map((line) => line.match(/^bench (\S+) (out|in) ([\d.]+) MiB\/s/))
@@ -38,4 +43,19 @@ for (const g of groups.values()) {
   console.log(`${g.dir.padEnd(3)} ${g.label.padEnd(13)} median ${median(g.mibs).toFixed(1)} MiB/s vs C ${c ? median(c.mibs).toFixed(1) : '?'} MiB/s,` +
     ` paired ratio median ${Math.round(100 * median(g.ratios))}% (${ratios}; ${g.mibs.length} runs)` +
     `${cpuOf(`${g.dir} ${g.label}`)}${cpuOf(`${g.dir} c-aio`).replace('gadget', 'C')}`);
+}
+
+if (floor !== null) {
+  let passed = 0, failed = 0;
+  for (const l of lines.filter((line) => / FAILED to start/.test(line))) (failed++, console.log(`FAIL ${l}`));
+  for (const dir of new Set(runs.map((r) => r.dir))) {
+    for (const g of [...groups.values()].filter((x) => x.dir === dir && x.label !== 'c-aio')) {
+      const ratio = median(g.ratios);
+      if (ratio >= floor) passed++;
+      else (failed++, console.log(`FAIL ${dir} ${g.label}: paired ratio ${Math.round(100 * ratio)}% below the ${Math.round(100 * floor)}% floor`));
+    }
+  }
+  if (runs.length === 0) (failed++, console.log('FAIL no figures'));
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed > 0 ? 1 : 0;
 }
