@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
+import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -81,6 +82,71 @@ t('an aborted signal and a closed queue refuse before submitting', async () => {
   await q.close();
   const closed = await q.read(fd, Buffer.alloc(1), 'r').then(() => null, (e: unknown) => e);
   assert.ok(isUsbFnError(closed, 'USBFN_ERR_CLOSED'));
+  fs.closeSync(fd);
+});
+
+t('requests made in one turn reach the kernel in one io_submit, in order', async () => {
+  const { linuxFfi } = await import('../../lib/driver/functionfs/linux-ffi.js');
+  const ffi = linuxFfi();
+  const q = new AioQueue({ depth: 8 });
+  const fd = fileWith('');
+  const submit = ffi.ioSubmit;
+  const counts: number[] = [];
+  ffi.ioSubmit = (ctx, count, ptrs) => (counts.push(count), submit(ctx, count, ptrs));
+  try {
+    // Writes at offset 0, applied in order: each overwrites the start of the one before.
+    const writes = ['aaaa', 'bbb', 'cc'].map((text) => q.write(fd, Buffer.from(text), 'write'));
+    assert.equal(await Promise.all(writes), [4, 3, 2]);
+  } finally {
+    ffi.ioSubmit = submit;
+  }
+  assert.equal(counts, [3]);
+  assert.is(fs.readFileSync(`/proc/self/fd/${fd}`, 'utf8'), 'ccba');
+  await q.close();
+  fs.closeSync(fd);
+});
+
+t('a request the kernel refuses inside a batch fails alone; the others complete', async () => {
+  const q = new AioQueue({ depth: 8 });
+  const fd = fileWith('0123');
+  const results = await Promise.allSettled([
+    q.read(fd, Buffer.alloc(4), 'first'),
+    q.read(987654, Buffer.alloc(4), 'bad'),
+    q.read(fd, Buffer.alloc(2), 'third'),
+  ]);
+  assert.equal(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.is((results[0] as PromiseFulfilledResult<number>).value, 4);
+  assert.is((results[2] as PromiseFulfilledResult<number>).value, 2);
+  const err = (results[1] as PromiseRejectedResult).reason;
+  assert.ok(isUsbFnError(err, 'USBFN_ERR_DRIVER'), String(err));
+  assert.is(err.errno, os.constants.errno.EBADF);
+  assert.is(err.syscall, 'io_submit');
+  assert.is(q.pending, 0);
+  await q.close();
+  fs.closeSync(fd);
+});
+
+t('aborting before the kernel saw a request drops it: nothing is read into the buffer', async () => {
+  const q = new AioQueue({ depth: 4 });
+  const fd = fileWith('data');
+  const ac = new AbortController();
+  const bufs = [Buffer.alloc(4), Buffer.alloc(4)];
+  const reads = bufs.map((b) => q.read(fd, b, 'read', ac.signal).then(() => null, (e: unknown) => e));
+  ac.abort(new Error('stop'));
+  for (const err of await Promise.all(reads)) assert.ok(isUsbFnError(err, 'USBFN_ERR_CANCELED'), String(err));
+  for (const b of bufs) assert.is(b.toString('hex'), '00000000');
+  assert.is(q.pending, 0);
+  await q.close();
+  fs.closeSync(fd);
+});
+
+t('one abort listener per signal, however many requests it has covered', async () => {
+  const q = new AioQueue({ depth: 4 });
+  const fd = fileWith('x');
+  const ac = new AbortController();
+  for (let i = 0; i < 20; i++) assert.is(await q.read(fd, Buffer.alloc(1), 'read', ac.signal), 1);
+  assert.is(EventEmitter.getEventListeners(ac.signal, 'abort').length, 1);
+  await q.close();
   fs.closeSync(fd);
 });
 

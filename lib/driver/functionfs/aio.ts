@@ -1,33 +1,46 @@
 /**
  * AioQueue: Linux native AIO on the event loop, no thread blocked. Each read/write is one iocb
- * submitted with IOCB_FLAG_RESFD on one eventfd; a koffi poll handle (uv_poll_t) on that eventfd
- * wakes the loop, which harvests every completion with a non-blocking io_getevents (an eventfd
- * counts, so one wake-up may stand for many completions). Several requests per fd stay in
- * flight, as FunctionFS endpoint files want for throughput.
+ * with IOCB_FLAG_RESFD on one eventfd; a koffi poll handle (uv_poll_t) on that eventfd wakes
+ * the loop, which harvests every completion with a non-blocking io_getevents (an eventfd counts,
+ * so one wake-up may stand for many completions). Several requests per fd stay in flight, as
+ * FunctionFS endpoint files want for throughput.
+ *
+ * Per-request cost is what bounds throughput on a small or emulated CPU, so the hot path makes
+ * as few native calls and allocations as it can: the iocbs live in one buffer laid out once;
+ * requests made in one turn of the event loop reach the kernel in one io_submit (a microtask
+ * after the first), in request order, so a fd's requests keep their order; a buffer's address is
+ * asked from koffi once per ArrayBuffer; events are read in place; an AbortSignal gets one
+ * listener per queue however many requests it covers (EventTarget listeners cost more than the
+ * syscall under emulation: benchmarks/ffs-throughput.sh).
  *
  * Contract: submit() resolves with the byte count (clamped: a count past the buffer is
  * USBFN_ERR_MALFORMED) or rejects with a coded UsbFnError carrying errno/syscall. The caller's
  * buffer is referenced until its request completes and must not change meanwhile. An aborted
- * signal asks io_cancel; the promise settles only once the kernel has let go of the buffer.
- * close() cancels everything, waits for every request to complete, then frees the context.
+ * signal asks io_cancel (or drops a request not given to the kernel yet); the promise settles
+ * only once the kernel has let go of the buffer. close() cancels everything, waits for every
+ * request to complete, then frees the context.
  */
 import createDebug from 'debug';
-import { decodeIoEvents, encodeIocb, IOCB_CMD_PREAD, IOCB_CMD_PWRITE, IOCB_SIZE, IO_EVENT_SIZE } from '../../../native-defs/linux-aio.js';
+import { encodeIocb, ioEventData, ioEventRes, setIocbRequest, IOCB_CMD_PREAD, IOCB_CMD_PWRITE, IOCB_SIZE, IO_EVENT_SIZE } from '../../../native-defs/linux-aio.js';
 import { ErrorCodes, UsbFnError, canceledError } from '../../errors.js';
 import { Errno, errnoError } from './errors.js';
 import { EFD_NONBLOCK_CLOEXEC, linuxFfi, pollFd, type LinuxFfi } from './linux-ffi.js';
 
 const debug = createDebug('usbfn:ffs:aio');
+const TWO_32 = 2 ** 32;
+const RESOLVED = Promise.resolve();
 
 interface Slot {
   index: number;
-  iocbAddress: bigint;
   buffer: Uint8Array | null; // kept referenced while the kernel owns it
   what: string;
   resolve: (n: number) => void;
   reject: (err: unknown) => void;
   canceledBy: unknown;
-  cleanup: (() => void) | null;
+  /** Waiting for the next io_submit (not the kernel's yet). */
+  queued: boolean;
+  /** The pending requests of this slot's AbortSignal, this slot among them. */
+  watchers: Set<Slot> | null;
 }
 
 /** Options of AioQueue. */
@@ -41,13 +54,21 @@ export class AioQueue {
   private readonly ffi: LinuxFfi;
   private readonly ctx: bigint;
   private readonly eventFd: number;
-  private readonly iocbs: Buffer;
-  private readonly pointer = Buffer.alloc(8);
+  private readonly iocbs: DataView;
+  private readonly iocbBase: number;
+  private readonly pointers: Buffer; // the iocb * array io_submit takes
   private readonly events: Buffer;
+  private readonly eventView: DataView;
   private readonly zeroTimeout = Buffer.alloc(16); // struct timespec {0, 0}: never block
   private readonly counter = Buffer.alloc(8);
   private readonly slots: (Slot | null)[];
   private readonly free: number[] = [];
+  /** Slot indices to give to the kernel at the next flush, in request order. */
+  private readonly toSubmit: number[] = [];
+  private flushQueued = false;
+  private readonly flushNow = () => this.flush();
+  private readonly addresses = new WeakMap<ArrayBufferLike, number>();
+  private readonly watched = new WeakMap<AbortSignal, Set<Slot>>();
   private readonly poll: ReturnType<typeof pollFd>; // referenced here: an unreferenced handle is collected and closes
   private inFlight = 0;
   private closing: Promise<void> | null = null;
@@ -65,8 +86,14 @@ export class AioQueue {
       this.ffi.ioDestroy(this.ctx);
       throw errnoError(errno, 'eventfd', 'AIO context');
     }
-    this.iocbs = Buffer.alloc(depth * IOCB_SIZE);
+    const iocbs = Buffer.alloc(depth * IOCB_SIZE);
+    // aio_data (the slot index), flags and resfd never change: only the request's fields do.
+    for (let i = 0; i < depth; i++) encodeIocb({ data: i, opcode: IOCB_CMD_PREAD, fd: 0, buf: 0, nbytes: 0, resfd: this.eventFd }, iocbs, i * IOCB_SIZE);
+    this.iocbs = new DataView(iocbs.buffer, iocbs.byteOffset, iocbs.byteLength);
+    this.iocbBase = Number(this.ffi.address(iocbs));
+    this.pointers = Buffer.alloc(depth * 8);
     this.events = Buffer.alloc(depth * IO_EVENT_SIZE);
+    this.eventView = new DataView(this.events.buffer, this.events.byteOffset, this.events.byteLength);
     this.slots = new Array<Slot | null>(depth).fill(null);
     for (let i = depth - 1; i >= 0; i--) this.free.push(i);
     this.poll = pollFd(this.eventFd, (status) => this.onWake(status));
@@ -100,32 +127,80 @@ export class AioQueue {
     const index = this.free.pop();
     if (index === undefined) return Promise.reject(new UsbFnError(ErrorCodes.INVALID_STATE, `${what}: more than ${this.slots.length} requests in flight`, { operation: what }));
     return new Promise<number>((resolve, reject) => {
-      const iocbAddress = this.ffi.address(this.iocbs) + BigInt(index * IOCB_SIZE);
-      const slot: Slot = { index, iocbAddress, buffer, what, resolve, reject, canceledBy: null, cleanup: null };
+      const slot: Slot = { index, buffer, what, resolve, reject, canceledBy: null, queued: true, watchers: null };
       // A 0-byte buffer may have no backing store: give the kernel address 0 with length 0.
-      const buf = buffer.length > 0 ? Number(this.ffi.address(buffer)) : 0;
-      encodeIocb({ data: index, opcode, fd, buf, nbytes: buffer.length, resfd: this.eventFd }, this.iocbs, index * IOCB_SIZE);
-      this.pointer.writeBigUInt64LE(iocbAddress, 0);
-      if (this.ffi.ioSubmit(this.ctx, 1, this.pointer) !== 1) {
-        this.free.push(index);
-        reject(errnoError(this.ffi.errno(), 'io_submit', what));
-        return;
-      }
+      setIocbRequest(this.iocbs, index * IOCB_SIZE, opcode, fd, buffer.length > 0 ? this.addressOf(buffer) : 0, buffer.length);
       this.slots[index] = slot;
       if (this.inFlight++ === 0) this.poll.ref();
-      if (signal) {
-        const onAbort = () => this.cancel(slot, signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        slot.cleanup = () => signal.removeEventListener('abort', onAbort);
+      if (signal) this.watch(signal, slot);
+      this.toSubmit.push(index);
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        void RESOLVED.then(this.flushNow); // a bare microtask: queueMicrotask adds an AsyncResource per call
       }
     });
   }
 
-  /** Asks the kernel to cancel; the completion still arrives through the eventfd. */
+  /** Gives every queued request to the kernel, as few io_submit calls as it takes. */
+  private flush(): void {
+    this.flushQueued = false;
+    const queue = this.toSubmit;
+    let next = 0;
+    while (next < queue.length) {
+      const count = queue.length - next;
+      for (let i = 0; i < count; i++) {
+        const address = this.iocbBase + queue[next + i] * IOCB_SIZE;
+        this.pointers.writeUInt32LE(address % TWO_32, i * 8);
+        this.pointers.writeUInt32LE(Math.floor(address / TWO_32), i * 8 + 4);
+      }
+      const n = this.ffi.ioSubmit(this.ctx, count, this.pointers);
+      const taken = n > 0 ? Math.min(n, count) : 0;
+      for (let i = 0; i < taken; i++) this.slots[queue[next + i]]!.queued = false;
+      next += taken;
+      if (taken > 0) continue;
+      // The kernel stops at the first iocb it refuses: that one fails, the rest go on.
+      const slot = this.slots[queue[next++]]!;
+      this.finish(slot);
+      slot.reject(errnoError(n < 0 ? this.ffi.errno() : Errno.EAGAIN, 'io_submit', slot.what));
+    }
+    queue.length = 0;
+  }
+
+  /** The address koffi gives for `buffer`, asked once per ArrayBuffer (its bytes never move). */
+  private addressOf(buffer: Uint8Array): number {
+    const backing = buffer.buffer; // read first: a small on-heap typed array moves off-heap now, once
+    let base = this.addresses.get(backing);
+    if (base === undefined) {
+      base = Number(this.ffi.address(buffer)) - buffer.byteOffset;
+      this.addresses.set(backing, base);
+    }
+    return base + buffer.byteOffset;
+  }
+
+  /** One abort listener per signal, covering every request of it that is pending. */
+  private watch(signal: AbortSignal, slot: Slot): void {
+    let watchers = this.watched.get(signal);
+    if (!watchers) {
+      const set = (watchers = new Set<Slot>());
+      this.watched.set(signal, set);
+      signal.addEventListener('abort', () => {
+        for (const s of [...set]) this.cancel(s, signal.reason);
+      }, { once: true });
+    }
+    watchers.add(slot);
+    slot.watchers = watchers;
+  }
+
+  /** Asks the kernel to cancel (the completion still arrives through the eventfd), or drops a request it has not seen yet. */
   private cancel(slot: Slot, reason: unknown): void {
     if (this.slots[slot.index] !== slot) return;
     slot.canceledBy ??= reason ?? canceledError(slot.what);
-    const rc = this.ffi.ioCancel(this.ctx, slot.iocbAddress, this.events.subarray(0, IO_EVENT_SIZE));
+    if (slot.queued) {
+      this.toSubmit.splice(this.toSubmit.indexOf(slot.index), 1);
+      this.finish(slot);
+      return slot.reject(canceledError(slot.what, slot.canceledBy));
+    }
+    const rc = this.ffi.ioCancel(this.ctx, BigInt(this.iocbBase + slot.index * IOCB_SIZE), this.events.subarray(0, IO_EVENT_SIZE));
     debug('io_cancel %s: %d (errno %d)', slot.what, rc, rc < 0 ? this.ffi.errno() : 0);
   }
 
@@ -145,27 +220,33 @@ export class AioQueue {
         debug('io_getevents failed: errno %d', this.ffi.errno());
         return;
       }
-      for (const e of decodeIoEvents(this.events, Math.min(n, max))) this.complete(e.data, e.res);
+      const count = Math.min(n, max);
+      for (let i = 0; i < count; i++) this.complete(ioEventData(this.eventView, i), ioEventRes(this.eventView, i));
       if (n < max) return;
     }
   }
 
   private complete(index: number, res: number): void {
     const slot = this.slots[index];
-    if (!slot) return debug('completion for unknown slot %d', index);
-    this.slots[index] = null;
-    this.free.push(index);
-    slot.cleanup?.();
+    if (!slot || slot.queued) return debug('completion for unknown slot %d', index);
     const length = slot.buffer?.length ?? 0;
+    this.finish(slot);
+    if (res > length) return slot.reject(new UsbFnError(ErrorCodes.MALFORMED, `${slot.what}: the kernel reported ${res} bytes for a ${length}-byte buffer`, { operation: slot.what }));
+    if (res >= 0) return slot.resolve(res);
+    if (slot.canceledBy !== null) return slot.reject(canceledError(slot.what, slot.canceledBy));
+    slot.reject(errnoError(-res, 'io_getevents', slot.what)); // the failure surfaced as a completion
+  }
+
+  /** Frees a slot whose request is over (completed, refused or dropped); the caller settles it. */
+  private finish(slot: Slot): void {
+    this.slots[slot.index] = null;
+    this.free.push(slot.index);
+    slot.watchers?.delete(slot);
     slot.buffer = null;
     if (--this.inFlight === 0) {
       this.poll.unref();
       this.drained?.();
     }
-    if (res > length) return slot.reject(new UsbFnError(ErrorCodes.MALFORMED, `${slot.what}: the kernel reported ${res} bytes for a ${length}-byte buffer`, { operation: slot.what }));
-    if (res >= 0) return slot.resolve(res);
-    if (slot.canceledBy !== null) return slot.reject(canceledError(slot.what, slot.canceledBy));
-    slot.reject(errnoError(-res, 'io_getevents', slot.what)); // the failure surfaced as a completion
   }
 
   private async shutdown(): Promise<void> {

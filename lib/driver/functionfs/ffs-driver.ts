@@ -68,6 +68,8 @@ export class FunctionFsDriver implements UsbFnDriver {
   private activated = false;
   private closing: Promise<void> | null = null;
   private speed: BusSpeed | null = null;
+  /** What each data pipe's transfers are called in errors, by pipe id (made once, not per transfer). */
+  private readonly names: string[];
 
   private constructor(
     private readonly ffi: LinuxFfi,
@@ -78,6 +80,7 @@ export class FunctionFsDriver implements UsbFnDriver {
     private readonly aio: AioQueue,
   ) {
     this.ep0 = new Ep0(ffi, ep0Fd, () => (this.speed = readUdcSpeed(options.udc) ?? this.speed));
+    this.names = ['', ...blobs.function.endpoints.map((e) => `${e.isIn ? 'transferIn' : 'transferOut'} ep${e.pipeId}`)];
     this.ep0.start();
   }
 
@@ -139,29 +142,35 @@ export class FunctionFsDriver implements UsbFnDriver {
     });
   }
 
-  async transferIn(pipeId: number, data: Uint8Array, options: TransferInOptions = {}): Promise<number> {
-    this.assertOpen('transferIn');
-    if (options.signal?.aborted) throw canceledError('transferIn', options.signal.reason);
-    if (pipeId === 0) return this.ep0.writeData(data);
-    const ep = this.endpoint(pipeId, true, 'transferIn');
-    const fd = this.epFds[pipeId - 1]!;
-    const what = `transferIn ep${pipeId}`;
-    const n = await this.aio.write(fd, data, what, options.signal);
-    if (options.zlp && data.length > 0 && data.length % this.maxPacketSize(ep) === 0) {
-      await this.aio.write(fd, new Uint8Array(0), `${what} ZLP`, options.signal);
+  // transferIn / transferOut are the per-transfer hot path: plain functions returning the AIO
+  // promise (an async wrapper costs a promise and three microtask turns per transfer).
+  transferIn(pipeId: number, data: Uint8Array, options: TransferInOptions = {}): Promise<number> {
+    try {
+      this.assertOpen('transferIn');
+      if (options.signal?.aborted) throw canceledError('transferIn', options.signal.reason);
+      if (pipeId === 0) return Promise.resolve(this.ep0.writeData(data));
+      const ep = this.endpoint(pipeId, true, 'transferIn');
+      const write = this.aio.write(this.epFds[pipeId - 1]!, data, this.names[pipeId]!, options.signal);
+      const done = this.halted.size > 0 ? write.then((n) => { this.moved(pipeId); return n; }) : write;
+      if (!options.zlp || data.length === 0 || data.length % this.maxPacketSize(ep) !== 0) return done;
+      return done.then((n) => this.aio.write(this.epFds[pipeId - 1]!, new Uint8Array(0), `${this.names[pipeId]} ZLP`, options.signal).then(() => n));
+    } catch (err) {
+      return Promise.reject(err);
     }
-    this.moved(pipeId);
-    return n;
   }
 
-  async transferOut(pipeId: number, buffer: Uint8Array, options: OpOptions = {}): Promise<number> {
-    this.assertOpen('transferOut');
-    if (options.signal?.aborted) throw canceledError('transferOut', options.signal.reason);
-    if (pipeId === 0) return this.ep0.readData(buffer);
-    this.endpoint(pipeId, false, 'transferOut');
-    const n = await this.aio.read(this.epFds[pipeId - 1]!, buffer, `transferOut ep${pipeId}`, options.signal);
-    this.moved(pipeId);
-    return n;
+  transferOut(pipeId: number, buffer: Uint8Array, options: OpOptions = {}): Promise<number> {
+    try {
+      this.assertOpen('transferOut');
+      if (options.signal?.aborted) throw canceledError('transferOut', options.signal.reason);
+      if (pipeId === 0) return Promise.resolve(this.ep0.readData(buffer));
+      this.endpoint(pipeId, false, 'transferOut');
+      const read = this.aio.read(this.epFds[pipeId - 1]!, buffer, this.names[pipeId]!, options.signal);
+      // Only while a halt this driver set stands does a completion need to clear it (see moved()).
+      return this.halted.size > 0 ? read.then((n) => { this.moved(pipeId); return n; }) : read;
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   async getPipeState(pipeId: number): Promise<boolean> {

@@ -1,0 +1,68 @@
+/**
+ * usbfn's side of benchmarks/ffs-throughput.sh: the device benchmarks/ffs-aio-gadget.c is in
+ * sink / source mode, as one BulkPipe on FunctionFS through usbfn's public API, `depth` requests
+ * of `bytes` each outstanding, like the C reference. Bundled into plain JavaScript by
+ * ffs-throughput.sh and run by node inside the end-to-end VM (benchmarks/ffs-throughput-guest.sh).
+ *
+ *   node ffs-usbfn-gadget.mjs <ffs mount> <ready file> sink|source <depth> <bytes> [copy|lend|iterate]
+ *
+ * sink reads with 'data' events; its last argument is how:
+ *   copy (default): readBuffers 'copy', what a BulkPipe does unless told otherwise;
+ *   lend: readBuffers 'lend', each chunk returned at once (no copy: the C sink copies nothing);
+ *   iterate: `for await` over the pipe, readBuffers 'copy' (a byte stream's iterator joins chunks).
+ * source writes one `bytes`-long block again and again, waiting for 'drain' when asked to
+ * (BulkPipe's default writableHighWaterMark is readSize: a write of that size always asks to).
+ * SIGTERM ends the process with exit(): node --cpu-prof writes its profile only on a real exit.
+ */
+import fs from 'node:fs';
+import { once } from 'node:events';
+import { UsbFnDevice, type BulkPipe } from '../lib/index.js';
+import type { FunctionDescription } from '../lib/driver/function-description.js';
+
+/** The endpoints of the C reference (bulk IN 0x81, bulk OUT 0x01, vendor class). */
+const BENCH_FUNCTION: FunctionDescription = {
+  interfaceClass: [0xff, 0, 0],
+  endpoints: [{ address: 0x81 }, { address: 0x01 }],
+  interfaceString: 'usbfn bench',
+};
+
+type SinkKind = 'copy' | 'lend' | 'iterate';
+
+function sink(pipe: BulkPipe, kind: SinkKind): Promise<unknown> {
+  if (kind === 'iterate') return (async () => { for await (const chunk of pipe) void chunk; })();
+  if (kind === 'lend') pipe.on('data', (chunk: Buffer) => pipe.returnChunk(chunk));
+  else pipe.on('data', () => undefined);
+  return once(pipe, 'close');
+}
+
+/** Writes until write() says the buffer is full, then again on 'drain': the classic Writable loop. */
+function source(pipe: BulkPipe, size: number): Promise<unknown> {
+  const block = Buffer.alloc(size, 0x5a);
+  const fill = () => {
+    while (pipe.write(block));
+    pipe.once('drain', fill);
+  };
+  fill();
+  return once(pipe, 'close');
+}
+
+const [mountPoint, readyFile, mode, depthArg, bytesArg, sinkArg = 'copy'] = process.argv.slice(2);
+if (!mountPoint || !readyFile || (mode !== 'sink' && mode !== 'source') || !['copy', 'lend', 'iterate'].includes(sinkArg)) {
+  throw new Error('usage: ffs-usbfn-gadget <ffs mount> <ready file> sink|source <depth> <bytes> [copy|lend|iterate]');
+}
+const depth = Number(depthArg);
+const size = Number(bytesArg);
+process.on('SIGTERM', () => process.exit(0));
+
+const device = await UsbFnDevice.open({ functionfs: { mountPoint, function: BENCH_FUNCTION } });
+const pipe = device.openPipe({
+  zlp: 'never',
+  readSize: size,
+  readsOutstanding: depth,
+  writesInFlight: depth,
+  readBuffers: sinkArg === 'lend' ? 'lend' : 'copy',
+});
+pipe.on('error', (err: Error) => process.stderr.write(`ffs-usbfn-gadget: pipe error ${err.message}\n`));
+fs.writeFileSync(readyFile, '');
+process.stderr.write(`ffs-usbfn-gadget: ready (${mode}${mode === 'sink' ? ` ${sinkArg}` : ''}, depth ${depth}, ${size}-byte transfers)\n`);
+await (mode === 'sink' ? sink(pipe, sinkArg as SinkKind) : source(pipe, size));
