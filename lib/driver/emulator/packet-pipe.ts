@@ -10,6 +10,7 @@
  */
 
 import type { AbortReason } from './host-op.js';
+import type { LinkClock } from './link-model.js';
 
 /** How a transfer ended: 'ok', or 'overflow' (a packet larger than the sink's space left: babble). */
 export type XferOutcome = 'ok' | 'overflow';
@@ -20,6 +21,8 @@ export class Xfer {
   done = 0;
   /** Set once `onEnd` has run; a transfer ends once only. */
   ended = false;
+  /** Modelled bus time (ns) from which it may move; only with a link clock. */
+  readyNs = 0;
 
   /**
    * @param buf what a source sends or a sink fills
@@ -44,16 +47,19 @@ export class PacketPipe {
   /** False while the bus does not move packets on this pipe (halted, unconfigured, suspended). */
   enabled = true;
 
-  constructor(public mps: number) {}
+  /** @param clock the modelled bus time of a data pipe (link-model.ts); none = instant. */
+  constructor(public mps: number, readonly clock?: LinkClock) {}
 
   /** Queues a sending transfer and moves whatever can move now. */
   addSource(x: Xfer): void {
+    if (this.clock) x.readyNs = this.clock.readyAt(x.side);
     this.sources.push(x);
     this.pump();
   }
 
   /** Queues a receiving transfer and moves whatever can move now. */
   addSink(x: Xfer): void {
+    if (this.clock) x.readyNs = this.clock.readyAt(x.side);
     this.sinks.push(x);
     this.pump();
   }
@@ -71,6 +77,7 @@ export class PacketPipe {
     if (x.ended) return;
     x.ended = true;
     this.remove(x);
+    if (this.clock && x.side === 'device') this.clock.deviceCompleted();
     x.onEnd(x, outcome);
   }
 
@@ -103,16 +110,18 @@ export class PacketPipe {
   private step(s: Xfer, d: Xfer): void {
     const mps = this.mps;
     const left = s.buf.length - s.done;
+    this.clock?.waitUntil(Math.max(s.readyNs, d.readyNs));
     if (left === 0) {
       // Only a pending ZLP leaves a source with nothing left: it ends the sink's transfer.
       s.zlp = false;
+      this.clock?.move(0, 1);
       this.end(s);
       this.end(d);
       return;
     }
     const room = d.buf.length - d.done;
     const whole = Math.min(left - (left % mps), room - (room % mps));
-    if (whole > 0) this.copy(s, d, whole);
+    if (whole > 0) this.copy(s, d, whole, whole / mps);
     if (this.sourceFinished(s)) this.end(s);
     if (d.done === d.buf.length && d.buf.length > 0) return this.end(d);
     if (whole === left) return; // source drained (a ZLP, if any, goes next round)
@@ -120,10 +129,11 @@ export class PacketPipe {
     const packet = Math.min(left - whole, mps);
     if (packet > room - whole) {
       s.done += packet; // the host ACKed it; the data is lost, as with babble
+      this.clock?.move(packet, 1);
       if (this.sourceFinished(s)) this.end(s);
       return this.end(d, 'overflow');
     }
-    this.copy(s, d, packet);
+    this.copy(s, d, packet, 1);
     if (this.sourceFinished(s)) this.end(s);
     this.end(d); // a short packet ends the receiving transfer
   }
@@ -132,10 +142,11 @@ export class PacketPipe {
     return s.done === s.buf.length && !s.zlp;
   }
 
-  private copy(s: Xfer, d: Xfer, n: number): void {
+  private copy(s: Xfer, d: Xfer, n: number, packets: number): void {
     d.buf.set(s.buf.subarray(s.done, s.done + n), d.done);
     s.done += n;
     d.done += n;
+    this.clock?.move(n, packets);
   }
 }
 
