@@ -97,6 +97,20 @@ test('N transfers in flight hide a turnaround up to (N − 1) transfers long; a 
   await shown.close();
 });
 
+test("the device's real reaction decides what is queued: answering completions in batches of 3 shows the turnaround", async () => {
+  const device = await timed({ model: 'timed', turnaroundUs: 100 });
+  const data = pattern(9 * MICROFRAME);
+  const sent = device.host.bulkOut(0x01, data);
+  for (let round = 0; round < 3; round++) {
+    const bufs = [0, 1, 2].map(() => new Uint8Array(MICROFRAME));
+    await Promise.all(bufs.map((b) => transferOut(device, OUT_PIPE, b))); // the next three only once all three are in
+  }
+  await sent;
+  // three in flight answered one by one hide 100 µs (see above); answered as a batch they do not
+  close(stats(device).idleUs, 2 * 100, 'idle');
+  await device.close();
+});
+
 test('a host with nothing queued stops the clock: the host is modelled as infinitely fast', async () => {
   const device = await timed({ model: 'timed', turnaroundUs: 1000 });
   const pending = transferIn(device, IN_PIPE, pattern(512));

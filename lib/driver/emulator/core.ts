@@ -81,7 +81,8 @@ export class EmulatorCore {
       this.complete(r, e, bytes);
     });
     const { model, turnaroundUs } = this.options.link;
-    const clock = () => (model === 'timed' ? new LinkClock(turnaroundUs * 1e3) : undefined);
+    const defer = (fn: () => void) => this.completions.defer(fn);
+    const clock = () => (model === 'timed' ? new LinkClock(turnaroundUs * 1e3, defer) : undefined);
     this.pipes = this.options.endpoints.map((cfg) => ({ cfg, engine: new PacketPipe(cfg.maxPacketSize.high, clock()), halted: false }));
     this.control = new Control(this);
     this.refreshPipes();

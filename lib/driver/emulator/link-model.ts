@@ -28,12 +28,14 @@
  * What the clock models: each pipe has the link to itself (SuperSpeed is full duplex; on a USB 2
  * bus an IN and an OUT pipe would share it, not modelled). The host is infinitely fast: a host
  * transfer is ready at the pipe's current time. The device is not: a transfer the device queues
- * is ready `turnaroundUs` after the completion it answers (the pipe's earliest completion not yet
- * answered; with none, at once). That is the software path from a transfer's end on the bus to
- * the next one being queued on the controller, which on real hardware is what leaves the bus idle
- * (NAKs) unless enough transfers are in flight. Time passes only while packets move or while the
- * bus waits for such a turnaround; a halt, a suspend or a host with nothing queued stops the
- * clock. EP0 is not timed.
+ * is ready `turnaroundUs` after the pipe's latest device completion (at once before the first).
+ * That is the software path from a transfer's end on the bus to the next one being queued on the
+ * controller, which on real hardware leaves the bus idle (NAKs) unless enough transfers are in
+ * flight. So that the device's real behaviour decides *what* is queued by then, a pipe moves
+ * nothing after a device transfer completes until the device has had its turn: the completion
+ * delivered, its reactions (microtasks) run, one more completion batch. Time passes only while
+ * packets move or while the bus waits for a turnaround; a halt, a suspend or a host with nothing
+ * queued stops the clock. EP0 is not timed.
  */
 import type { BusSpeed } from '../driver.js';
 
@@ -92,9 +94,6 @@ export function linkUtilisation(from: LinkStats, to: LinkStats, speed: BusSpeed)
   return { payloadMBps: bytesPerSecond / 1e6, utilisation: bytesPerSecond / LINK_RATES[speed].payloadBytesPerSecond };
 }
 
-/** Most answered-completion times kept per pipe: far more than any sane number of transfers in flight. */
-const MAX_UNANSWERED = 4096;
-
 /** The modelled clock of one data pipe (see the module comment). */
 export class LinkClock {
   rate: LinkRate = LINK_RATES.high;
@@ -104,12 +103,15 @@ export class LinkClock {
   private idleNs = 0;
   private bytes = 0;
   private packets = 0;
-  /** Bus times of device-transfer completions not yet answered by a new device transfer (FIFO ring). */
-  private readonly unanswered = new Float64Array(MAX_UNANSWERED);
-  private head = 0;
-  private count = 0;
+  /** Bus time of the latest device completion the device has been told of. */
+  private deliveredNs = -Infinity;
 
-  constructor(private readonly turnaroundNs: number) {}
+  /**
+   * @param turnaroundNs the device's modelled turnaround
+   * @param defer runs its callback on the next completion batch (CompletionQueue.defer), after
+   *   every completion decided before it
+   */
+  constructor(private readonly turnaroundNs: number, private readonly defer: (fn: () => void) => void) {}
 
   setSpeed(speed: BusSpeed | undefined): void {
     this.speed = speed;
@@ -118,21 +120,20 @@ export class LinkClock {
 
   /** When a transfer queued now is ready on the bus. */
   readyAt(side: 'device' | 'host'): number {
-    if (side === 'host' || this.count === 0) return this.nowNs;
-    const answered = this.unanswered[this.head];
-    this.head = (this.head + 1) % MAX_UNANSWERED;
-    this.count--;
-    return answered + this.turnaroundNs;
+    return side === 'host' ? this.nowNs : Math.max(this.nowNs, this.deliveredNs + this.turnaroundNs);
   }
 
-  /** A device transfer ended on the bus now. */
-  deviceCompleted(): void {
-    if (this.count === MAX_UNANSWERED) {
-      this.head = (this.head + 1) % MAX_UNANSWERED; // forget the oldest: a device that never answers
-      this.count--;
-    }
-    this.unanswered[(this.head + this.count) % MAX_UNANSWERED] = this.nowNs;
-    this.count++;
+  /**
+   * A device transfer ends on the bus now (its completion is decided next): runs `resume` once
+   * that completion has been delivered and the device has reacted to it (the microtasks after
+   * the completion's batch). Transfers the device queues from the delivery on answer it.
+   */
+  deviceCompleted(resume: () => void): void {
+    const endedNs = this.nowNs;
+    this.defer(() => {
+      this.deliveredNs = endedNs;
+      this.defer(resume);
+    });
   }
 
   /** The bus waits (NAKs) until `readyNs` if that is later than now. */

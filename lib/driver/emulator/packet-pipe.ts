@@ -46,6 +46,8 @@ export class PacketPipe {
   readonly sinks: Xfer[] = [];
   /** False while the bus does not move packets on this pipe (halted, unconfigured, suspended). */
   enabled = true;
+  /** With a link clock: true from a device transfer's end until the device has reacted to it. */
+  private held = false;
 
   /** @param clock the modelled bus time of a data pipe (link-model.ts); none = instant. */
   constructor(public mps: number, readonly clock?: LinkClock) {}
@@ -77,7 +79,7 @@ export class PacketPipe {
     if (x.ended) return;
     x.ended = true;
     this.remove(x);
-    if (this.clock && x.side === 'device') this.clock.deviceCompleted();
+    if (this.clock && x.side === 'device') this.holdForDevice(this.clock);
     x.onEnd(x, outcome);
   }
 
@@ -101,9 +103,19 @@ export class PacketPipe {
 
   /** Moves packets while both sides have a transfer queued and the pipe is enabled. */
   pump(): void {
-    while (this.enabled && this.sources.length > 0 && this.sinks.length > 0) {
+    while (!this.held && this.enabled && this.sources.length > 0 && this.sinks.length > 0) {
       this.step(this.sources[0], this.sinks[0]);
     }
+  }
+
+  /** Stops moving packets until the device has reacted to the completion decided now (link-model.ts). */
+  private holdForDevice(clock: LinkClock): void {
+    if (this.held) return;
+    this.held = true;
+    clock.deviceCompleted(() => {
+      this.held = false;
+      this.pump();
+    });
   }
 
   /** One round: a run of whole packets, then at most one short packet, ZLP or overflowing packet. */
