@@ -21,8 +21,11 @@ interface Config { bytes: number; leg: number }
 interface Sample { cpuSPerGB: number; mbps: number; rssGrowthMiB: number; rssPeakMiB: number; heapGrowthMiB: number }
 
 const GOAL_MIB = 16;
-/** Gross-regression ceiling for --quick (a leak of a few bytes per transfer shows long before). */
-const QUICK_CEILING_MIB = 64;
+/**
+ * Gross-regression ceiling for --quick: 256 MiB in 4 legs measured 5–43 MiB of growth on a loaded
+ * machine (allocator and GC timing), so only a pipe that keeps most of what it moved fails.
+ */
+const QUICK_CEILING_MIB = 128;
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
 async function child(c: Config): Promise<Sample> {
