@@ -10,22 +10,38 @@
  * - `--quick` (CI, .ci/suites): 512 B and 64 KiB only, one run, then conservative floors on the
  *   usbfn/bare ratio that only a gross regression breaks; prints `N passed, N failed` and exits
  *   non-zero on a failed floor.
+ * - Then the question-per-file sections (SECTIONS below, section.ts): link utilisation and the
+ *   outstanding-request sweep on the emulator's link model (modelled time), the control round
+ *   trip against bare IOCTLs, CPU per GB and RSS growth over 4 GiB, the koffi path against a raw
+ *   koffi loop. Each prints its table; all go into benchmarks/results/sections-<time>.json, and
+ *   the sweep's chart into benchmarks/results/outstanding-sweep-<time>.svg. With `--quick` their
+ *   checks join the ratio floors; without, they are reported as goals met or missed.
  * - Without `--quick`, then the older question-per-file benchmarks (stream-throughput,
  *   stream-read-copy, koffi-vs-direct) through tsx, each printing its own table.
  *
  *   npm run bench [-- --quick] [-- --runs 3] [-- --sizes 512,65536] [-- --ops read,read-lend,write,echo] [-- --no-legacy]
+ *                 [-- --sections link-utilisation,outstanding-sweep,...] [-- --no-transfers] [-- --turnaround 100]
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { childConfig, option, runChild, summarize, writeResult, type Summary } from './stream-stack.js';
 import { NODE_ARGS, runTransferChild, type Kind, type Op, type TransferConfig, type TransferSample } from './transfers.js';
+import { writeFileSync } from 'node:fs';
+import { renderChart } from './chart.js';
+import { controlRoundTrip } from './control-roundtrip.js';
+import { koffiRawLoop } from './koffi-raw-loop.js';
+import { linkUtilisation } from './link-utilisation.js';
+import { outstandingSweep } from './outstanding-sweep.js';
+import { rss4GiB } from './rss-4gib.js';
+import type { Check, Section, SectionResult } from './section.js';
 
 const SIZES = [512, 4096, 16384, 65536, 262144, 1048576];
 const OPS: Op[] = ['read', 'read-lend', 'write', 'echo'];
 /** Conservative floor on the usbfn/bare ratio (quick mode): only a gross regression fails. */
 const RATIO_FLOOR = 0.2;
 const LEGACY = ['stream-throughput.ts', 'stream-read-copy.ts', 'koffi-vs-direct.ts'];
+const SECTIONS: Section[] = [linkUtilisation, outstandingSweep, controlRoundTrip, rss4GiB, koffiRawLoop];
 
 const script = fileURLToPath(import.meta.url);
 const here = path.dirname(script);
@@ -100,9 +116,19 @@ function runLegacy(extra: string[]): number {
   return failed;
 }
 
-function parent(): void {
+async function parent(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const runs = option('runs', quick ? 1 : 3);
+  const rows = process.argv.includes('--no-transfers') ? [] : transferTable(quick, runs);
+  const checks = quick ? transferFloors(rows) : [];
+  checks.push(...(await runSections(quick, runs)));
+  if (quick) return report(checks);
+  if (process.argv.includes('--no-legacy')) return;
+  const legacyFailed = runLegacy(process.argv.slice(2).filter((a) => a !== '--no-legacy'));
+  process.exit(legacyFailed ? 1 : 0);
+}
+
+function transferTable(quick: boolean, runs: number): Row[] {
   const sizes = listOption('sizes', quick ? [512, 65536] : SIZES, Number);
   const ops = listOption<Op>('ops', quick ? OPS.filter((o) => o !== 'read-lend') : OPS, (s) => s as Op);
   console.log(`usbfn (BulkPipe → GenericUsbFnDriver → instant IoctlDevice) vs a bare readable-stream Duplex; built JS, node ${process.version}`);
@@ -121,10 +147,30 @@ function parent(): void {
   }
   printLendGain(rows);
   console.log(`\nwritten to ${writeResult('transfers', { node: process.version, quick, runs, rows })}`);
-  if (quick) return checkFloors(rows);
-  if (process.argv.includes('--no-legacy')) return;
-  const legacyFailed = runLegacy(process.argv.slice(2).filter((a) => a !== '--no-legacy'));
-  process.exit(legacyFailed ? 1 : 0);
+  return rows;
+}
+
+/** Runs the sections picked by `--sections` (default all); prints each; writes their JSON and chart. Returns their checks. */
+async function runSections(quick: boolean, runs: number): Promise<Check[]> {
+  const names = listOption('sections', SECTIONS.map((s) => s.name), String);
+  const results: Record<string, SectionResult> = {};
+  for (const section of SECTIONS.filter((s) => names.includes(s.name))) {
+    const result = await section.run({ quick, runs });
+    results[section.name] = result;
+    console.log(`\n=== ${result.title}`);
+    for (const line of result.lines) console.log(line);
+    if (!quick) for (const c of result.checks) console.log(`goal ${c.ok ? 'met   ' : 'MISSED'} ${c.name}: ${c.detail}`);
+  }
+  if (Object.keys(results).length === 0) return [];
+  const file = writeResult('sections', { node: process.version, quick, runs, sections: results });
+  console.log(`\nsections written to ${file}`);
+  for (const [name, r] of Object.entries(results)) {
+    if (!r.chart) continue;
+    const svg = file.replace(/sections-([^/\\]+)\.json$/, `${name}-$1.svg`);
+    writeFileSync(svg, renderChart(r.chart));
+    console.log(`chart written to ${svg}`);
+  }
+  return Object.values(results).flatMap((r) => r.checks);
 }
 
 /** Issue 12's zero-copy goal: 'lend' reads ≥ 5× the transfers/s of 'copy' reads (by CPU per transfer) at 64 KiB and up. */
@@ -137,19 +183,18 @@ function printLendGain(rows: Row[]): void {
   }
 }
 
-function checkFloors(rows: Row[]): void {
-  let passed = 0;
-  let failed = 0;
-  for (const row of rows) {
-    const ok = row.ratio >= RATIO_FLOOR;
-    if (ok) passed++;
-    else failed++;
-    console.log(`${ok ? 'ok  ' : 'FAIL'} ${row.op} ${sizeLabel(row.size)}: usbfn/bare ${row.ratio.toFixed(2)} (floor ${RATIO_FLOOR})`);
-  }
-  console.log(`${passed} passed, ${failed} failed`);
+function transferFloors(rows: Row[]): Check[] {
+  return rows.map((row) => ({ name: `${row.op} ${sizeLabel(row.size)}: usbfn/bare`, ok: row.ratio >= RATIO_FLOOR, detail: `${row.ratio.toFixed(2)} (floor ${RATIO_FLOOR})` }));
+}
+
+function report(checks: Check[]): void {
+  const failed = checks.filter((c) => !c.ok).length;
+  console.log('');
+  for (const c of checks) console.log(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
+  console.log(`${checks.length - failed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 }
 
 const config = childConfig<TransferConfig>();
 if (config) console.log(JSON.stringify(await runTransferChild(config)));
-else parent();
+else await parent();

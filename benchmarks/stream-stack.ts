@@ -9,7 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BusLink } from '../lib/bus-link.js';
-import { EmulatedGenericUsbFn } from '../lib/driver/emulator/index.js';
+import { EmulatedGenericUsbFn, type EmulatorOptions } from '../lib/driver/emulator/index.js';
+import type { BusSpeed } from '../lib/driver/driver.js';
 import { GenericUsbFnDriver } from '../lib/driver/genericusbfn/index.js';
 import type { IoctlDevice } from '../lib/driver/genericusbfn/ioctl-device.js';
 
@@ -25,11 +26,12 @@ export interface BenchStack {
 }
 
 /**
- * A configured device at high speed with its link following the bus. `transfers` may wrap the
- * emulator's IoctlDevice (benchmarks/transfers.ts completes bulk transfers instantly).
+ * A configured device (at high speed unless `speed` says otherwise) with its link following the
+ * bus. `transfers` may wrap the emulator's IoctlDevice (benchmarks/transfers.ts completes bulk
+ * transfers instantly); `emulator` configures the emulator (e.g. its link model).
  */
-export async function openBenchStack(options: { transfers?: (inner: IoctlDevice) => IoctlDevice } = {}): Promise<BenchStack> {
-  const device = new EmulatedGenericUsbFn();
+export async function openBenchStack(options: { transfers?: (inner: IoctlDevice) => IoctlDevice; emulator?: EmulatorOptions; speed?: BusSpeed } = {}): Promise<BenchStack> {
+  const device = new EmulatedGenericUsbFn(options.emulator);
   const driver = new GenericUsbFnDriver(options.transfers ? options.transfers(device) : device);
   await driver.activate();
   const link = new BusLink(await driver.getClassInfo());
@@ -42,7 +44,7 @@ export async function openBenchStack(options: { transfers?: (inner: IoctlDevice)
       }
     }
   })();
-  await device.host.enumerate({ speed: 'high' });
+  await device.host.enumerate({ speed: options.speed ?? 'high' });
   await link.whenConfigured();
   return {
     device,

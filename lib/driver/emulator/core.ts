@@ -17,6 +17,7 @@ import { Control } from './control.js';
 import type { AbortReason } from './host-op.js';
 import { descriptorSpeed, resolveOptions, type EmulatorOptions, type ResolvedEndpoint, type ResolvedOptions } from './options.js';
 import { PacketPipe } from './packet-pipe.js';
+import { LinkClock } from './link-model.js';
 import createDebug from 'debug';
 
 const debug = createDebug('usbfn:emulator');
@@ -90,7 +91,10 @@ export class EmulatorCore {
       if (n.event === UsbFnEvent.SetupPacket) r.onDelivered = () => this.control.delivered(n);
       this.complete(r, e, bytes);
     });
-    this.pipes = this.options.endpoints.map((cfg) => ({ cfg, engine: new PacketPipe(cfg.maxPacketSize.high), halted: false, haltUnseen: false }));
+    const { model, turnaroundUs } = this.options.link;
+    const defer = (fn: () => void) => this.completions.defer(fn);
+    const clock = () => (model === 'timed' ? new LinkClock(turnaroundUs * 1e3, defer) : undefined);
+    this.pipes = this.options.endpoints.map((cfg) => ({ cfg, engine: new PacketPipe(cfg.maxPacketSize.high, clock()), halted: false, haltUnseen: false }));
     this.control = new Control(this);
     this.refreshPipes();
   }
@@ -160,7 +164,7 @@ export class EmulatorCore {
     if (!this.activated) throw stateError('attach: the device has not issued ACTIVATE_USB_BUS, so it is not on the bus');
     if (this.state !== 'detached') throw stateError(`attach: already attached (state ${this.state})`);
     this.state = 'attached';
-    this.speed = speed;
+    this.setSpeed(speed);
     this.events.post({ event: UsbFnEvent.Attach, busSpeed: SPEED_CODE[speed] });
   }
 
@@ -168,7 +172,7 @@ export class EmulatorCore {
     this.requireAttached('reset');
     const fenced = this.abortTransfers('reset', true);
     this.state = 'default';
-    this.speed = speed;
+    this.setSpeed(speed);
     this.configurationValue = 0;
     this.alternateSettings.clear();
     for (const p of this.pipes) {
@@ -233,7 +237,7 @@ export class EmulatorCore {
     if (this.state === 'detached') return;
     const fenced = this.abortTransfers('detach', true);
     this.state = 'detached';
-    this.speed = undefined;
+    this.setSpeed(undefined);
     this.configurationValue = 0;
     for (const p of this.pipes) p.halted = false;
     this.refreshPipes();
@@ -257,6 +261,12 @@ export class EmulatorCore {
     this.state = 'detached';
     this.speed = undefined;
     await this.completions.drained();
+  }
+
+  /** The link speed, and with it the modelled rate of every data pipe's clock. */
+  private setSpeed(speed: BusSpeed | undefined): void {
+    this.speed = speed;
+    for (const p of this.pipes) p.engine.clock?.setSpeed(speed);
   }
 
   /** Posts a bus-loss event, fencing data transfers when it cancelled some (see lossFence). */

@@ -17,6 +17,8 @@ import { EmulatorCore, type EmulatedDeviceState } from './core.js';
 import { SimulatedHost } from './host.js';
 import { HANDLERS, PIPE_ID_CODES } from './ioctl-handlers.js';
 import type { EmulatorOptions, ResolvedOptions } from './options.js';
+import type { LinkStats } from './link-model.js';
+import { invalidArg } from '../../validate.js';
 
 const debug = createDebug('usbfn:emulator');
 
@@ -199,6 +201,17 @@ export class EmulatedGenericUsbFn extends EventEmitter<EmulatedGenericUsbFnEvent
   /** Strings registered with REGISTER_USB_STRING, by index. */
   get strings(): ReadonlyMap<number, string> {
     return this.core.strings;
+  }
+
+  /**
+   * The modelled bus time of a data endpoint (options.link 'timed', see link-model.ts): busy and
+   * idle µs, bytes and packets since the device was created; subtract two snapshots for a window.
+   * Undefined with link 'instant'. Throws USBFN_ERR_INVALID_ARG for an endpoint the interface lacks.
+   */
+  linkStats(endpointAddress: number): LinkStats | undefined {
+    const pipe = this.core.pipeByAddress(endpointAddress);
+    if (!pipe) throw invalidArg('linkStats', `the interface has no data endpoint 0x${Number(endpointAddress).toString(16)}`);
+    return pipe.engine.clock?.stats();
   }
 
   /** The configuration in effect, every default filled in. */

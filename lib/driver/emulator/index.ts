@@ -57,14 +57,21 @@
  *   a host that configures again in the same instant cannot receive a transfer issued before
  *   the device processed the loss (on a real bus, re-enumeration takes milliseconds).
  *
+ * - Bus time: none by default. `link: 'timed'` models each data pipe's time on the wire at the
+ *   enumerated speed's bulk ceiling (high speed 13 × 512 B per 125 µs = 53.248 MB/s; SuperSpeed
+ *   474.9 MB/s, arithmetic in link-model.ts) plus the device's turnaround (`turnaroundUs`),
+ *   read through `linkStats(endpointAddress)`; data moves exactly as without it.
+ *
  * Not modelled: several interfaces or alternate pipe sets, isochronous endpoints, bus timing
- * (frames, interrupt intervals, bandwidth), data toggles and retries, low-speed packet limits,
+ * beyond the optional link model (frames, interrupt intervals, bandwidth shared between pipes,
+ * EP0), data toggles and retries, low-speed packet limits,
  * remote wakeup, USB 3 streams/bursts, the device and configuration descriptors, SET_ADDRESS
  * effects, and DEACTIVATE_USB_BUS (always ERROR_NOT_SUPPORTED, as documented).
  */
 export { EmulatedGenericUsbFn, type FaultSpec, type PendingFilter, type EmulatedGenericUsbFnEvents } from './emulated-device.js';
 export { SimulatedHost, type EnumerateOptions, type ControlTransferOptions, type BulkOutOptions, type BulkInOptions } from './host.js';
 export type { EmulatedDeviceState } from './core.js';
+export { LINK_RATES, linkUtilisation, type LinkModelOptions, type LinkRate, type LinkStats } from './link-model.js';
 export type { IoctlInfo, IoctlCompletion } from './completions.js';
 export {
   DEFAULT_INTERFACE_GUID,

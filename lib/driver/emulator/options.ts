@@ -10,6 +10,7 @@ import {
   DESCRIPTOR_SPEEDS, resolveFunction, resolvePacketSizes,
   type DescriptorSpeed, type EndpointDescription, type FunctionDescription, type PacketSizes, type ResolvedEndpoint,
 } from '../function-description.js';
+import type { LinkModelOptions } from './link-model.js';
 import type { InterfaceInfoSizeMode } from '../../../native-defs/codec.js';
 import { MAX_NUM_USBFN_ENDPOINTS, MAX_INTERFACE_NAME_LENGTH, MAX_INTERFACE_GUID_LENGTH } from '../../../native-defs/layout.js';
 
@@ -47,6 +48,14 @@ export interface EmulatorOptions extends FunctionDescription {
   controlTimeoutMs?: number;
   /** Bus events kept while no BUS_EVENT_NOTIFICATION is pending; past it the oldest is dropped (see EmulatedGenericUsbFn.droppedEvents). Default 256. */
   eventQueueLimit?: number;
+  /**
+   * Modelled bus time on the data pipes (link-model.ts). 'instant' (default): no time is kept,
+   * packets move as soon as both ends are ready. 'timed': each data pipe keeps a modelled clock
+   * at the enumerated speed's bulk rate (high speed 53.248 MB/s, SuperSpeed 474.9 MB/s payload),
+   * read with `linkStats()`; `{ model: 'timed', turnaroundUs }` adds the device's modelled
+   * turnaround from a completion to its next transfer. Data moves exactly as with 'instant'.
+   */
+  link?: 'instant' | 'timed' | LinkModelOptions;
 }
 
 /** The GUID reported when `interfaceGuid` is not given (38 characters, braces included). */
@@ -60,7 +69,8 @@ export function descriptorSpeed(speed: BusSpeed): DescriptorSpeed {
 }
 
 /** EmulatorOptions with every default filled in (EmulatedGenericUsbFn.options). */
-export type ResolvedOptions = Required<Omit<EmulatorOptions, 'endpoints' | 'ep0MaxPacketSize' | 'extraDescriptors' | 'interfaceClass' | 'interfaceString' | 'msOs'>> & {
+export type ResolvedOptions = Required<Omit<EmulatorOptions, 'endpoints' | 'ep0MaxPacketSize' | 'extraDescriptors' | 'interfaceClass' | 'interfaceString' | 'msOs' | 'link'>> & {
+  link: Required<LinkModelOptions>;
   endpoints: ResolvedEndpoint[];
   ep0MaxPacketSize: Record<DescriptorSpeed, number>;
   interfaceClass: [number, number, number];
@@ -73,8 +83,18 @@ const invalid = (message: string) => new UsbFnError(ErrorCodes.INVALID_ARG, mess
 const EMULATOR_OPTION_KEYS = [
   'interfaceNumber', 'interfaceName', 'interfaceGuid', 'endpoints', 'ep0MaxPacketSize', 'interfaceClass', 'extraDescriptors',
   'interfaceString', 'msOs', 'interfaceInfoSizeMode', 'transferInBytesReturned', 'pipeStateBuffer', 'forwardVendorRequests',
-  'registerStringBeforeActivate', 'noDataStatusStage', 'controlTimeoutMs', 'eventQueueLimit',
+  'registerStringBeforeActivate', 'noDataStatusStage', 'controlTimeoutMs', 'eventQueueLimit', 'link',
 ] as const;
+
+function resolveLink(link: EmulatorOptions['link']): Required<LinkModelOptions> {
+  const o = typeof link === 'string' || link === undefined ? { model: link ?? 'instant' } : link;
+  if (typeof o !== 'object' || o === null) throw invalid(`link must be 'instant', 'timed' or { model, turnaroundUs }, got ${describe(link)}`);
+  checkOptions('EmulatedGenericUsbFn link', o, ['model', 'turnaroundUs']);
+  if (o.model !== 'instant' && o.model !== 'timed') throw invalid(`link.model must be 'instant' or 'timed', got ${describe(o.model)}`);
+  const turnaroundUs = (o as LinkModelOptions).turnaroundUs ?? 0;
+  if (typeof turnaroundUs !== 'number' || !(turnaroundUs >= 0) || !Number.isFinite(turnaroundUs)) throw invalid(`link.turnaroundUs must be a finite number ≥ 0, got ${describe(turnaroundUs)}`);
+  return { model: o.model, turnaroundUs };
+}
 
 /** Fills in every default and validates the configuration; throws USBFN_ERR_INVALID_ARG. */
 export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
@@ -103,5 +123,6 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     noDataStatusStage: o.noDataStatusStage ?? 'either',
     controlTimeoutMs: o.controlTimeoutMs ?? 5000,
     eventQueueLimit: Math.max(1, o.eventQueueLimit ?? 256),
+    link: resolveLink(o.link),
   };
 }

@@ -10,6 +10,7 @@
  */
 
 import type { AbortReason } from './host-op.js';
+import type { LinkClock } from './link-model.js';
 
 /** How a transfer ended: 'ok', or 'overflow' (a packet larger than the sink's space left: babble). */
 export type XferOutcome = 'ok' | 'overflow';
@@ -20,6 +21,8 @@ export class Xfer {
   done = 0;
   /** Set once `onEnd` has run; a transfer ends once only. */
   ended = false;
+  /** Modelled bus time (ns) from which it may move; only with a link clock. */
+  readyNs = 0;
 
   /**
    * @param buf what a source sends or a sink fills
@@ -43,17 +46,22 @@ export class PacketPipe {
   readonly sinks: Xfer[] = [];
   /** False while the bus does not move packets on this pipe (halted, unconfigured, suspended). */
   enabled = true;
+  /** With a link clock: true from a device transfer's end until the device has reacted to it. */
+  private held = false;
 
-  constructor(public mps: number) {}
+  /** @param clock the modelled bus time of a data pipe (link-model.ts); none = instant. */
+  constructor(public mps: number, readonly clock?: LinkClock) {}
 
   /** Queues a sending transfer and moves whatever can move now. */
   addSource(x: Xfer): void {
+    if (this.clock) x.readyNs = this.clock.readyAt(x.side);
     this.sources.push(x);
     this.pump();
   }
 
   /** Queues a receiving transfer and moves whatever can move now. */
   addSink(x: Xfer): void {
+    if (this.clock) x.readyNs = this.clock.readyAt(x.side);
     this.sinks.push(x);
     this.pump();
   }
@@ -71,6 +79,7 @@ export class PacketPipe {
     if (x.ended) return;
     x.ended = true;
     this.remove(x);
+    if (this.clock && x.side === 'device') this.holdForDevice(this.clock);
     x.onEnd(x, outcome);
   }
 
@@ -94,25 +103,37 @@ export class PacketPipe {
 
   /** Moves packets while both sides have a transfer queued and the pipe is enabled. */
   pump(): void {
-    while (this.enabled && this.sources.length > 0 && this.sinks.length > 0) {
+    while (!this.held && this.enabled && this.sources.length > 0 && this.sinks.length > 0) {
       this.step(this.sources[0], this.sinks[0]);
     }
+  }
+
+  /** Stops moving packets until the device has reacted to the completion decided now (link-model.ts). */
+  private holdForDevice(clock: LinkClock): void {
+    if (this.held) return;
+    this.held = true;
+    clock.deviceCompleted(() => {
+      this.held = false;
+      this.pump();
+    });
   }
 
   /** One round: a run of whole packets, then at most one short packet, ZLP or overflowing packet. */
   private step(s: Xfer, d: Xfer): void {
     const mps = this.mps;
     const left = s.buf.length - s.done;
+    this.clock?.waitUntil(Math.max(s.readyNs, d.readyNs));
     if (left === 0) {
       // Only a pending ZLP leaves a source with nothing left: it ends the sink's transfer.
       s.zlp = false;
+      this.clock?.move(0, 1);
       this.end(s);
       this.end(d);
       return;
     }
     const room = d.buf.length - d.done;
     const whole = Math.min(left - (left % mps), room - (room % mps));
-    if (whole > 0) this.copy(s, d, whole);
+    if (whole > 0) this.copy(s, d, whole, whole / mps);
     if (this.sourceFinished(s)) this.end(s);
     if (d.done === d.buf.length && d.buf.length > 0) return this.end(d);
     if (whole === left) return; // source drained (a ZLP, if any, goes next round)
@@ -120,10 +141,11 @@ export class PacketPipe {
     const packet = Math.min(left - whole, mps);
     if (packet > room - whole) {
       s.done += packet; // the host ACKed it; the data is lost, as with babble
+      this.clock?.move(packet, 1);
       if (this.sourceFinished(s)) this.end(s);
       return this.end(d, 'overflow');
     }
-    this.copy(s, d, packet);
+    this.copy(s, d, packet, 1);
     if (this.sourceFinished(s)) this.end(s);
     this.end(d); // a short packet ends the receiving transfer
   }
@@ -132,10 +154,11 @@ export class PacketPipe {
     return s.done === s.buf.length && !s.zlp;
   }
 
-  private copy(s: Xfer, d: Xfer, n: number): void {
+  private copy(s: Xfer, d: Xfer, n: number, packets: number): void {
     d.buf.set(s.buf.subarray(s.done, s.done + n), d.done);
     s.done += n;
     d.done += n;
+    this.clock?.move(n, packets);
   }
 }
 
