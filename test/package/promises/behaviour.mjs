@@ -118,6 +118,19 @@ promise('respond(): truncate cuts a long reply; a ZLP ends a reply shorter than 
   await s.device.close();
 });
 
+promise('respond(): TRANSFER_IN of the data, then the OUT status handshake; receive(): TRANSFER_OUT of wLength bytes, then the IN handshake', async () => {
+  const s = await stack();
+  s.device.control.on('setup', (req) => void (req.direction === 'deviceToHost' ? req.respond(Buffer.from('abc')) : req.receive()));
+  const stages = async (transfer) => {
+    const before = s.ioctls.length;
+    await transfer();
+    return s.ioctls.slice(before).filter((i) => i.pipeId === 0 || i.name.startsWith('CONTROL')).map((i) => `${i.name} ${i.length}`);
+  };
+  same(await stages(() => s.host.controlTransfer(vendorIn(0x32, 16))), ['TRANSFER_IN 3', 'CONTROL_STATUS_HANDSHAKE_OUT 0'], 'respond()');
+  same(await stages(() => s.host.controlTransfer(vendorOut(0x33, 5), Buffer.from('12345'))), ['TRANSFER_OUT 5', 'CONTROL_STATUS_HANDSHAKE_IN 0'], 'receive()');
+  await s.device.close();
+});
+
 promise('a request nobody answers by the end of the tick is stalled; the emulated host sees USBFN_ERR_STALLED', async () => {
   const s = await stack();
   await failsWith('USBFN_ERR_STALLED', () => s.host.controlTransfer(vendorIn(0x40, 8)));

@@ -159,7 +159,7 @@ promise('a fresh device: state detached, speed null, not configured; pipes of th
   await s.device.close();
 });
 
-promise('serial function: GET_LINE_CODING answers 115200 8N1 before any SET_LINE_CODING, then the last one set', async () => {
+promise('serial function: GET_LINE_CODING answers 115200 8N1 before any SET_LINE_CODING, then the last one set; other class requests go to your handlers or are stalled', async () => {
   const emulated = new EmulatedGenericUsbFn(emulatorOptionsFor(serialInterfaceDeclaration()));
   const device = await UsbFnDevice.open({ driver: new GenericUsbFnDriver(emulated) });
   await openSerialFunction(device);
@@ -170,6 +170,8 @@ promise('serial function: GET_LINE_CODING answers 115200 8N1 before any SET_LINE
   await emulated.host.controlTransfer({ bmRequestType: 0x21, bRequest: 0x20, wValue: 0, wIndex: 0, wLength: 7 }, coding);
   same(Buffer.from(await get()).toString('hex'), coding.toString('hex'), 'line coding after a SET');
   await failsWith('USBFN_ERR_STALLED', () => emulated.host.controlTransfer({ bmRequestType: 0xa1, bRequest: 0x7f, wValue: 0, wIndex: 0, wLength: 1 }), 'a class request nobody handles');
+  device.control.handle({ type: 'class', request: 0x7e }, () => Buffer.from([0x42]));
+  same([...(await emulated.host.controlTransfer({ bmRequestType: 0xa1, bRequest: 0x7e, wValue: 0, wIndex: 0, wLength: 1 }))], [0x42], "a class request the function leaves to the app's handler");
   await device.close();
 });
 

@@ -144,6 +144,15 @@ promise('misuse: an unknown option key or a wrong type anywhere listed → INVAL
   await stillWorks(s);
 });
 
+promise('options are checked before anything happens: open() with a bad option issues no IOCTL (and, failed, closes its driver)', async () => {
+  const emulated = new EmulatedGenericUsbFn();
+  const issued = [];
+  emulated.on('ioctl', (info) => issued.push(info.name));
+  await failsWith('USBFN_ERR_INVALID_ARG', () => UsbFnDevice.open({ driver: new GenericUsbFnDriver(emulated), zlpp: 1 }));
+  same(issued, [], 'IOCTLs issued');
+  ok(emulated.closed, 'the driver of the failed open() is still open');
+});
+
 promise('misuse: zero or huge readsOutstanding / writesInFlight / readSize → INVALID_ARG', async () => {
   const s = await stack();
   for (const key of ['readsOutstanding', 'writesInFlight', 'readSize']) {

@@ -30,10 +30,22 @@ promise('the entry points usbfn, usbfn/emulator, usbfn/windows, usbfn/protocols,
   for (const [key, entry] of Object.entries(meta.exports)) {
     if (key === './package.json') continue;
     ok(existsSync(path.join(project, 'node_modules/usbfn', entry.types)), `${key}: ${entry.types} is missing`);
-    if (key === './windows' && process.platform !== 'win32') continue; // it loads koffi's Windows libraries
     await import(`usbfn${key.slice(1)}`);
   }
   ok(existsSync(path.join(project, 'node_modules/usbfn', meta.types)), 'the top-level types');
+});
+
+promise('usbfn/windows exports discovery, watching, the opener, openWin32Device and Win32IoctlDevice; off Windows they fail USBFN_ERR_PLATFORM', async () => {
+  const windows = await import('usbfn/windows');
+  for (const name of ['listDeviceInterfaces', 'watchDeviceInterfaces', 'win32DriverOpener', 'openWin32Device', 'Win32IoctlDevice']) ok(typeof windows[name] === 'function', `usbfn/windows lacks ${name}`);
+  if (process.platform === 'win32') return;
+  let code;
+  try {
+    windows.listDeviceInterfaces('{99a25997-c583-4f6c-b257-18431969118c}');
+  } catch (err) {
+    code = err.code;
+  }
+  same(code, 'USBFN_ERR_PLATFORM', 'listDeviceInterfaces off Windows');
 });
 
 /** Runs a quick-start-like program with `env`; returns its stdout and stderr. */
