@@ -411,6 +411,24 @@ promise('FAULT_KINDS lists the documented kinds; DEFAULT_IOCTL_ERRORS is exporte
   same(await run(), await run(), 'counts of two runs with one seed');
 });
 
+promise('FaultInjector: inject(kind) resolves once the host has recovered the bus; start()/stop() fire faults in the background; counts and total count them', async () => {
+  const s = await stack();
+  s.device.control.on('setup', (req) => void (req.direction === 'hostToDevice' ? req.receive() : req.respond(Buffer.alloc(0))));
+  const faults = new FaultInjector(s.emulated, { seed: 3, kinds: ['reset', 'detach', 'suspend'] });
+  for (const kind of ['reset', 'detach', 'suspend']) {
+    await faults.inject(kind);
+    same(s.host.state, 'configured', `the host's bus state once inject('${kind}') resolved`);
+    await until(() => s.device.state === 'configured'); // from its next bus event
+  }
+  faults.start(5);
+  await until(() => faults.total >= 6);
+  await faults.stop();
+  same(s.host.state, 'configured', "the host's bus state after stop()");
+  same(Object.values(faults.counts).reduce((a, b) => a + b, 0), faults.total, 'counts add up to total');
+  for (const name of ['armOnIoctl', 'gate', 'injectRandom']) ok(typeof faults[name] === 'function', `FaultInjector lacks ${name}`);
+  await s.device.close();
+});
+
 promise('message channel: an 8-byte header (kinds 1-4); failures TIMEOUT, CANCELED, REMOTE, DISCONNECTED, CLOSED', async () => {
   same([FRAME_HEADER_SIZE, FrameKind.REQUEST, FrameKind.RESPONSE, FrameKind.ERROR_RESPONSE ?? FrameKind.ERROR, FrameKind.MESSAGE], [8, 1, 2, 3, 4], 'header size and kinds');
   const frame = encodeFrame(FrameKind.REQUEST, 0x01020304, Buffer.from('x'));
