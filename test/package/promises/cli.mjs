@@ -240,4 +240,16 @@ promise('usbfn windows-config --out: UTF-16LE with a BOM, the keys and values th
   ok(printed.stdout.includes('[HKEY_LOCAL_MACHINE') && printed.code === 0, 'without --out the .reg text is printed');
 });
 
+promise("the README's sample .reg: its InterfaceDescriptor is what windows-config writes for a bulk function, its InterfaceList the one name", async () => {
+  const readme = readFileSync(path.join(project, 'node_modules/usbfn/README.md'), 'utf8');
+  const sample = /```reg\n([\s\S]*?)\n```/.exec(readme)[1];
+  const value = (text, name) => new RegExp(`"${name}"=hex(?:\\(7\\))?:([0-9a-f,\\\\\\s]+)`).exec(text)?.[1].replace(/[\\\s]/g, '');
+  const generated = (await usbfn(['windows-config', '--function', 'bulk'])).stdout;
+  ok(value(sample, 'InterfaceDescriptor')?.startsWith('09,04,') && value(generated, 'InterfaceDescriptor')?.startsWith('09,04,'), 'an InterfaceDescriptor to compare');
+  same(value(sample, 'InterfaceDescriptor'), value(generated, 'InterfaceDescriptor'), 'InterfaceDescriptor');
+  const list = Buffer.from(value(sample, 'InterfaceList').split(',').map((h) => parseInt(h, 16))).toString('utf16le');
+  same(list, 'UsbfnExample\0\0', 'InterfaceList (REG_MULTI_SZ)');
+  ok(sample.includes('[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\USBFN\\Interfaces\\UsbfnExample]'), 'the interface key is named UsbfnExample');
+});
+
 await runPromises(120_000);
