@@ -1,5 +1,6 @@
 // README "Errors": the error table and the misuse table, checked against the installed package.
 // Each misuse must be refused with the documented code and leave the device working.
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { UsbFnDevice, GenericUsbFnDriver, BulkPipe, UsbFnError, ErrorCodes, isUsbFnError } from 'usbfn';
@@ -158,6 +159,16 @@ promise('misuse: zero or huge readsOutstanding / writesInFlight / readSize → I
   for (const key of ['readsOutstanding', 'writesInFlight', 'readSize']) {
     for (const value of [0, 2 ** 40]) await failsWith('USBFN_ERR_INVALID_ARG', () => s.device.openPipe({ [key]: value }), `${key}: ${value}`);
   }
+  await stillWorks(s);
+});
+
+promise('a readSize that is not a multiple of the pipe\'s wMaxPacketSize: the stream errors USBFN_ERR_INVALID_ARG, the device keeps working', async () => {
+  const s = await stack();
+  const reader = s.device.openReader({ readSize: 576 }); // a multiple of 64, not of high speed's 512
+  const closed = new Promise((resolve) => reader.once('close', resolve));
+  const [err] = await once(reader, 'error');
+  same(err.code, 'USBFN_ERR_INVALID_ARG', 'the error');
+  await closed;
   await stillWorks(s);
 });
 
