@@ -430,7 +430,7 @@ promise('FaultInjector: inject(kind) resolves once the host has recovered the bu
 });
 
 promise('message channel: an 8-byte header (kinds 1-4); failures TIMEOUT, CANCELED, REMOTE, DISCONNECTED, CLOSED', async () => {
-  same([FRAME_HEADER_SIZE, FrameKind.REQUEST, FrameKind.RESPONSE, FrameKind.ERROR_RESPONSE ?? FrameKind.ERROR, FrameKind.MESSAGE], [8, 1, 2, 3, 4], 'header size and kinds');
+  same([FRAME_HEADER_SIZE, FrameKind.REQUEST, FrameKind.RESPONSE, FrameKind.ERROR, FrameKind.MESSAGE], [8, 1, 2, 3, 4], 'header size and kinds');
   const frame = encodeFrame(FrameKind.REQUEST, 0x01020304, Buffer.from('x'));
   same(Buffer.from(frame).toString('hex'), '01000000040302017' + '8', 'a request frame (kind, 3 reserved, id LE, payload)');
   const emulated = new EmulatedGenericUsbFn(emulatorOptionsFor(vendorBulkDeclaration()));
@@ -446,7 +446,7 @@ promise('message channel: an 8-byte header (kinds 1-4); failures TIMEOUT, CANCEL
     const frame = decodeFrame(Buffer.from(await host.bulkIn(0x81, 4096)));
     if (frame.payload.toString() === 'c') c = frame;
   }
-  await host.bulkOut(0x01, encodeFrame(FrameKind.ERROR_RESPONSE ?? 3, c.id, Buffer.from('no')), { zlp: true });
+  await host.bulkOut(0x01, encodeFrame(FrameKind.ERROR, c.id, Buffer.from('no')), { zlp: true });
   await failsWith('USBFN_ERR_REMOTE', () => remote, 'an error response');
   const pending = channel.request(Buffer.from('d'), { timeoutMs: 5000 });
   await host.bulkIn(0x81, 4096);
