@@ -2,7 +2,7 @@
 // here (the emulator anywhere; on Linux without a UDC the documented refusals), --help, --json,
 // the exit codes, the hints, the .reg file, and `usbfn emulate`'s device-script contract.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -253,3 +253,4 @@ promise("the README's sample .reg: its InterfaceDescriptor is what windows-confi
 });
 
 await runPromises(120_000);
+rmSync(scratch, { recursive: true, force: true });
