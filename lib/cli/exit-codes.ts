@@ -41,8 +41,24 @@ export function usageError(message: string, command?: string): CliError {
   return new CliError(ExitCode.USAGE, message, `run \`usbfn ${command ? `${command} ` : ''}--help\``);
 }
 
-/** The exit code, stable code and hint for any error a command threw. */
-export function describeFailure(err: unknown): { exitCode: ExitCodeValue; code: string; message: string; hint?: string } {
+type Failure = { exitCode: ExitCodeValue; code: string; message: string; hint?: string };
+
+/** What to do next when nothing more specific is known: the library's debug log shows what it did. */
+const NOT_FOUND_HINT = 'check the InterfaceGUID (usbfn windows-config shows what to declare) and that the interface is in CurrentConfiguration; on Linux, the --ffs mount point (usbfn list shows them)';
+
+const DEBUG_HINT = 'run the command again with DEBUG=usbfn:* to see what the library did';
+
+/**
+ * The exit code, stable code and hint for any error a command threw. Every failure but an
+ * interruption says what to do next (the README promises it).
+ */
+export function describeFailure(err: unknown): Failure {
+  const failure = classifyFailure(err);
+  if (failure.hint === undefined && failure.exitCode !== ExitCode.INTERRUPTED) failure.hint = DEBUG_HINT;
+  return failure;
+}
+
+function classifyFailure(err: unknown): Failure {
   if (err instanceof CliError) return { exitCode: err.exitCode, code: err.code, message: err.message, hint: err.hint };
   const message = err instanceof Error ? err.message : String(err);
   if (!isUsbFnError(err)) return { exitCode: ExitCode.FAILURE, code: 'USBFN_CLI_ERROR', message };
@@ -51,7 +67,7 @@ export function describeFailure(err: unknown): { exitCode: ExitCodeValue; code: 
     case ErrorCodes.NOT_SUPPORTED:
       return { exitCode: ExitCode.UNAVAILABLE, code: err.code, message, hint: 'try the same command with --emulate to run against the emulated host' };
     case ErrorCodes.NOT_FOUND:
-      return { exitCode: ExitCode.NOT_FOUND, code: err.code, message, hint: 'check the InterfaceGUID (usbfn windows-config shows what to declare) and that the interface is in CurrentConfiguration' };
+      return { exitCode: ExitCode.NOT_FOUND, code: err.code, message, hint: NOT_FOUND_HINT };
     case ErrorCodes.INVALID_ARG:
       return { exitCode: ExitCode.USAGE, code: err.code, message, hint: 'check the option values (--help)' };
     default:

@@ -9,6 +9,8 @@ import { GenericUsbFnDriver, UsbFnDevice, isUsbFnError } from '../../lib/index.j
 import { EmulatedGenericUsbFn } from '../../lib/driver/emulator/index.js';
 import { IOCTL_GENERICUSBFN_GET_CLASS_INFO, IOCTL_GENERICUSBFN_TRANSFER_OUT } from '../../native-defs/ioctl.js';
 import { ERROR_FILE_NOT_FOUND, ERROR_GEN_FAILURE, ERROR_INSUFFICIENT_BUFFER } from '../../native-defs/win32-errors.js';
+import { openMessageChannel } from '../../lib/protocols/message-channel.js';
+import { FrameKind, decodeFrame, encodeFrame } from '../../lib/protocols/message-frame.js';
 import { emulatorBackend } from '../backends.js';
 import { classRequest, closeOpenStacks, openDevice, rejection, thrown } from '../device/harness.js';
 
@@ -112,6 +114,16 @@ test('USBFN_ERR_NOT_FOUND: the driver says ERROR_FILE_NOT_FOUND', async () => {
 test('USBFN_ERR_PLATFORM: open() with nothing where usbfn has no backend', async () => {
   if (process.platform === 'win32') return;
   is(await rejection(UsbFnDevice.open()), 'USBFN_ERR_PLATFORM');
+});
+
+test('USBFN_ERR_REMOTE: the far end answers a message channel request with an error response', async () => {
+  const s = await openDevice(emulatorBackend);
+  const channel = openMessageChannel(s.device);
+  const request = rejection(channel.request(Buffer.from('read register 7')));
+  const asked = decodeFrame(Buffer.from(await s.host.bulkIn(0x81, 4096)));
+  await s.host.bulkOut(0x01, encodeFrame(FrameKind.ERROR, asked.id, Buffer.from('no such register')), { zlp: true });
+  is(await request, 'USBFN_ERR_REMOTE');
+  await channel.close();
 });
 
 test('USBFN_ERR_DRIVER: any other driver failure, with win32Error', async () => {

@@ -40,13 +40,14 @@ function versionIn(root, name) {
 
 /**
  * A fresh ESM project in `dir` with the tarball installed, plus the tools a user would add
- * (typescript, @types/node, uvu for the README's test example, a serialport parser for its serial example) at the repository's versions so
+ * (typescript, @types/node, uvu for the README's test example, a serialport parser for its serial example, tsx
+ * for its `npx tsx app.ts`) at the repository's versions so
  * that the npm cache serves them, and the consumer files of test/package/consumer.
  */
 export async function createProject(root, dir, tarball) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'usbfn-consumer', private: true, type: 'module' }, null, 2));
-  const tools = ['typescript', '@types/node', 'uvu', '@serialport/parser-readline'].map((name) => `${name}@${versionIn(root, name)}`);
+  const tools = ['typescript', '@types/node', 'uvu', '@serialport/parser-readline', 'tsx'].map((name) => `${name}@${versionIn(root, name)}`);
   const args = ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', '--loglevel=error', tarball, ...tools];
   const r = await run(npm, args, { cwd: dir, timeoutMs: 300_000 });
   if (r.code !== 0) throw new Error(`npm install of the tarball failed (${r.code}):\n${r.out}`);

@@ -13,6 +13,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createProject, pack, run } from './project.mjs';
 import { readmePrograms } from './readme-programs.mjs';
+import { runPromiseFiles } from './promise-files.mjs';
+import { checkReadmeOutputs } from './readme-outputs.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const work = mkdtempSync(path.join(tmpdir(), 'usbfn-package-'));
@@ -133,6 +135,9 @@ async function main() {
 
   for (const p of programs) await checkProgram(p, nodenext.out, bundler.out);
   if (programs.length === 0) report('README.md has code blocks to test', 'failed');
+  checkReadmeOutputs(readFileSync(path.join(root, 'README.md'), 'utf8'), programs, report);
+  // The README's sentences (defaults, codes, events, the CLI), each checked from the outside.
+  await runPromiseFiles(root, project, report);
 }
 
 async function checkProgram(p, nodenextOut, bundlerOut) {
@@ -143,6 +148,7 @@ async function checkProgram(p, nodenextOut, bundlerOut) {
     if (errors) throw new Error(errors);
     if (p.expectFailure && process.platform === 'win32') return 'skipped: needs the function controller it would open';
     const r = await node(p.lang === 'ts' ? `out/${file.replace(/\.ts$/, '.js')}` : file, 30_000);
+    if (!p.expectFailure) p.output = r.out;
     if (p.expectFailure) {
       if (r.code === 0 || !r.out.includes(p.expectFailure)) throw new Error(`expected a failure with ${p.expectFailure}; exit ${r.code}:\n${r.out}`);
     } else if (r.code !== 0) {

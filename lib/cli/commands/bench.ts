@@ -1,4 +1,5 @@
 /** `usbfn bench`: bulk throughput each way through the whole stack, on the emulated host. */
+import { once } from 'node:events';
 import { COMMON_OPTIONS, DEVICE_HELP, DEVICE_OPTIONS, EXIT_HELP, stringOption, type Command, type CommandContext } from '../command.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { describeFunction } from '../describe.js';
@@ -32,8 +33,11 @@ async function benchIn(ctx: CommandContext, target: Target, total: number, chunk
   const block = testPattern(chunk);
   const started = performance.now();
   const reading = hostReceive(target.host!, 0x81, total, chunk, (n) => ctx.out.progress('device-to-host', n, total), ctx.io.signal);
-  for (let sent = 0; sent < total; sent += chunk) {
-    if (!writer.write(block.subarray(0, Math.min(chunk, total - sent)))) await new Promise((resolve) => writer.once('drain', resolve));
+  // Ctrl-C rejects `reading` while this loop runs: it is awaited below, never left unhandled,
+  // and the wait for 'drain' (which would never come) ends with the signal.
+  reading.catch(() => undefined);
+  for (let sent = 0; sent < total && !ctx.io.signal.aborted; sent += chunk) {
+    if (!writer.write(block.subarray(0, Math.min(chunk, total - sent)))) await once(writer, 'drain', { signal: ctx.io.signal }).catch(() => undefined);
   }
   await reading;
   const ms = performance.now() - started;

@@ -72,10 +72,15 @@ ${EXIT_HELP}`,
     const target = await openTarget({ ...ctx, values: { emulate: true, speed: stringOption(ctx.values, 'speed') } }, 'emulate', description);
     try {
       if (script.enumerate !== false) await target.configured();
+      // The emulator holds nothing that keeps Node's event loop alive: without this, a script
+      // that waits for `signal` (Ctrl-C) would end the process at once (exit 13).
+      const keepAlive = setInterval(() => undefined, 1 << 30);
       try {
         await script.default({ device: target.device, host: target.host!, log: (text) => ctx.out.note(String(text)), signal: ctx.io.signal });
       } catch (err) {
         throw new CliError(ExitCode.FAILURE, `emulate: the device script failed: ${(err as Error)?.message ?? String(err)}`, (err as { code?: string })?.code ? `its error code was ${(err as { code?: string }).code}` : undefined);
+      } finally {
+        clearInterval(keepAlive);
       }
       return ExitCode.OK;
     } finally {

@@ -10,9 +10,11 @@ async function verifyEcho(ctx: CommandContext, target: Target, total: number, ch
   const host = target.host!;
   const data = testPattern(total);
   const started = performance.now();
-  const receiving = hostReceive(host, 0x81, total, chunk, (n) => ctx.out.progress('echoed', n, total), ctx.io.signal);
-  await hostSend(host, 0x01, data, chunk, () => undefined, ctx.io.signal);
-  const back = await receiving;
+  // Both at once, and both awaited: on Ctrl-C each rejects, and neither may go unhandled.
+  const [back] = await Promise.all([
+    hostReceive(host, 0x81, total, chunk, (n) => ctx.out.progress('echoed', n, total), ctx.io.signal),
+    hostSend(host, 0x01, data, chunk, () => undefined, ctx.io.signal),
+  ]);
   const ms = performance.now() - started;
   const mismatch = firstDifference(data, back);
   const result = { bytes: total, chunk, ms: Math.round(ms), megabytesPerSecond: megabytesPerSecond(total, ms), byteExact: mismatch < 0, firstMismatch: mismatch < 0 ? null : mismatch };

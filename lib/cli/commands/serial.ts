@@ -81,7 +81,7 @@ when stdin has ended and everything came back. Otherwise it runs until Ctrl-C.
 ${DEVICE_HELP}
   --tcp PORT       bridge to 127.0.0.1:PORT instead of stdin/stdout
   --layout L       descriptor layout: genericusbfn (default) or functionfs
-  --json           notes as JSON lines on stderr, the summary as JSON on stdout
+  --json           notes and the byte counts as JSON lines on stderr (stdout carries the data)
   -h, --help       this help
 
 Example: usbfn serial --emulate --tcp 0
