@@ -15,6 +15,7 @@ export const EXPECTED_OUTPUTS = [
   ["port.on('linecoding', (lc) => console.log(lc));        // { baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 }", "{ baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 }"],
   ['console.log(answer.id, answer.payload.toString());     // 7 STATUS', '7 STATUS'],
   ['console.log((await reply).toString());                 // 1.0', '\n1.0'],
+  ['console.log(`${payloadMBps.toFixed(1)} MB/s, ${(utilisation * 100).toFixed(1)}% of the link`); // 53.2 MB/s, 100.0% of the link', '53.2 MB/s, 100.0% of the link'],
   // Printed without a comment, but what the surrounding text promises:
   ["console.log(received === sent ? 'every record, in order' : 'LOST OR REORDERED', faults.counts);", 'every record, in order'],
   ["console.log('the host received', received, 'bytes');", 'the host received 200000 bytes'],

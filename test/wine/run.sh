@@ -19,7 +19,7 @@ SUITES=(contract device control stream wine)
 # leaves the next channel free for it.
 RUNS=(contract:0:contract device:1:device control:3:control
   stream:4:stream/buffer-pool.test.js,stream/bus-loss.test.js,stream/close.test.js,stream/packet-mode.test.js,stream/lend.test.js
-  stream:5:stream/pipeline.test.js,stream/reads.test.js,stream/stall.test.js,stream/writes.test.js
+  stream:5:stream/own-halt-host-clears.test.js,stream/pipeline.test.js,stream/reads.test.js,stream/stall.test.js,stream/writes.test.js
   wine:6:wine/exit.test.js,wine/killed.test.js,wine/cancel-race.test.js
   wine:8:wine/close-pending.test.js,wine/last-error.test.js,wine/many-pending.test.js,wine/sync-error.test.js,wine/sync-success.test.js)
 export WINEPREFIX=$CACHE/prefix WINEARCH=win64 WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
