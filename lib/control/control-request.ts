@@ -14,7 +14,7 @@
 import createDebug from 'debug';
 import { decodeRequestType, type RequestDirection, type RequestRecipient, type RequestType } from '../../native-defs/enums.js';
 import type { SetupPacket } from '../../native-defs/codec.js';
-import type { UsbFnDriver } from '../driver/driver.js';
+import type { OpOptions, UsbFnDriver } from '../driver/driver.js';
 import { ErrorCodes, UsbFnError, canceledError } from '../errors.js';
 
 const debug = createDebug('usbfn:control');
@@ -40,11 +40,24 @@ export interface SetupRequestContext {
   /** EP0's wMaxPacketSize at the current speed, for the ZLP rule. */
   ep0MaxPacketSize: number;
   noDataHandshake: NoDataHandshake;
-  /** Told when an answer starts, with its (pre-handled) promise: close() waits for it. */
-  onAnswer(req: SetupRequest, answer: Promise<unknown>): void;
-  /** Told once when an answer fails (the promise is pre-handled; the channel reports it). */
-  onAnswerError(req: SetupRequest, err: unknown): void;
+  /**
+   * The channel's shared AbortController, lent to the current request on first need. Requests
+   * answered before they are superseded leave it untouched, so the next request reuses it.
+   */
+  borrowController(): AbortController;
+  /** The borrowed controller is about to abort: the channel stops lending it. */
+  retireController(controller: AbortController): void;
+  /** Told when an answer starts: close() waits until each started answer has ended. */
+  answerStarted(req: SetupRequest): void;
+  /**
+   * Told once when an answer ends; `failed` with its error (the promise is pre-handled; the
+   * channel reports it). Called from the answer's own settlement, so it costs no extra promise.
+   */
+  answerEnded(req: SetupRequest, failed: boolean, err?: unknown): void;
 }
+
+/** Pre-handles a promise: one shared function, not a closure per answer. */
+const ignore = (): undefined => undefined;
 
 /** One setup packet, answered exactly once; see the module comment for the contract. */
 export class SetupRequest implements SetupPacket {
@@ -60,7 +73,19 @@ export class SetupRequest implements SetupPacket {
   /** Bits 0–4 of bmRequestType (reserved values read as 'other'). */
   readonly recipient: RequestRecipient;
   private _state: SetupRequestState = 'pending';
-  private readonly abort = new AbortController();
+  /**
+   * Borrowed from the channel on first need (an answer or the `signal` getter), not created per
+   * request: most requests are answered before anything supersedes them, and then nobody can
+   * observe an abort, so the controller serves the next request. Aborted (and retired) only when
+   * someone may listen; a superseded request reads a fresh, aborted one of its own.
+   */
+  private controller: AbortController | null = null;
+  /** Why the request was superseded (the first reason wins), or null while it is current. */
+  private supersededFor: string | null = null;
+  /** The `signal` getter was read: someone outside may listen, so a supersede must abort at once. */
+  private signalShared = false;
+  /** EP0's wMaxPacketSize when the setup packet arrived (a speed change supersedes the request). */
+  private readonly ep0MaxPacketSize: number;
 
   /** @internal Created by the ControlChannel for each setup packet. */
   constructor(setup: SetupPacket, private readonly ctx: SetupRequestContext) {
@@ -73,6 +98,7 @@ export class SetupRequest implements SetupPacket {
     this.direction = fields.direction;
     this.type = fields.type;
     this.recipient = fields.recipient;
+    this.ep0MaxPacketSize = ctx.ep0MaxPacketSize;
   }
 
   /** The current state; see SetupRequestState. */
@@ -85,9 +111,13 @@ export class SetupRequest implements SetupPacket {
     return this._state !== 'pending' && this._state !== 'deferred';
   }
 
-  /** Aborts when the request is superseded (newer setup packet, reset, detach, close). */
+  /**
+   * Aborts when the request is superseded (newer setup packet, reset, detach, close), with a
+   * USBFN_ERR_CANCELED error as its reason; already aborted when read after that.
+   */
   get signal(): AbortSignal {
-    return this.abort.signal;
+    this.signalShared = true;
+    return this.answerSignal();
   }
 
   /** The interface a class request to an interface addresses: wIndex's low byte. */
@@ -112,21 +142,23 @@ export class SetupRequest implements SetupPacket {
    * (unless `truncate`). A deviceToHost request with wLength 0 takes only an empty reply and
    * acknowledges it with the no-data handshake.
    */
-  respond(data: Uint8Array = new Uint8Array(0), options: RespondOptions = {}): Promise<void> {
+  respond(data: Uint8Array = new Uint8Array(0), options?: RespondOptions): Promise<void> {
     if (!(data instanceof Uint8Array)) throw this.invalid('respond() takes a Buffer or Uint8Array');
     if (this.direction !== 'deviceToHost') throw this.invalid('respond() answers a device-to-host request: use receive() or ack()');
     let reply = data;
     if (reply.length > this.wLength) {
-      if (!options.truncate) throw this.invalid(`reply of ${reply.length} bytes exceeds wLength ${this.wLength} (pass { truncate: true } to cut it)`);
+      if (!options?.truncate) throw this.invalid(`reply of ${reply.length} bytes exceeds wLength ${this.wLength} (pass { truncate: true } to cut it)`);
       reply = reply.subarray(0, this.wLength);
     }
     this.assertOpen('respond');
-    if (this.wLength === 0) return this.run('respond', () => this.handshake(this.ctx.noDataHandshake));
-    const zlp = reply.length < this.wLength && reply.length % this.ctx.ep0MaxPacketSize === 0;
-    return this.run('respond', async (signal) => {
-      await this.ctx.driver.transferIn(EP0, reply, { zlp, signal });
-      await this.ctx.driver.controlHandshakeOut({ signal });
-    });
+    if (this.wLength === 0) return this.run('respond', (ops) => this.handshake(this.ctx.noDataHandshake, ops));
+    const zlp = reply.length < this.wLength && reply.length % this.ep0MaxPacketSize === 0;
+    const driver = this.ctx.driver;
+    // A plain chain, not an async closure: the handshake is issued as many microtasks after the
+    // data stage settles as with `await`, so a newer setup dispatched meanwhile still cancels it.
+    return this.run('respond', (ops) =>
+      driver.transferIn(EP0, reply, zlp ? { zlp, signal: ops.signal } : ops).then(() => driver.controlHandshakeOut(ops)),
+    );
   }
 
   /**
@@ -137,12 +169,11 @@ export class SetupRequest implements SetupPacket {
   receive(): Promise<Buffer> {
     if (this.direction !== 'hostToDevice') throw this.invalid('receive() answers a host-to-device request: use respond()');
     this.assertOpen('receive');
-    if (this.wLength === 0) return this.run('receive', async () => (await this.handshake(this.ctx.noDataHandshake), Buffer.alloc(0)));
-    return this.run('receive', async (signal) => {
+    if (this.wLength === 0) return this.run('receive', (ops) => this.handshake(this.ctx.noDataHandshake, ops).then(() => Buffer.alloc(0)));
+    const driver = this.ctx.driver;
+    return this.run('receive', (ops) => {
       const buffer = Buffer.alloc(this.wLength);
-      const n = await this.ctx.driver.transferOut(EP0, buffer, { signal });
-      await this.ctx.driver.controlHandshakeIn({ signal });
-      return buffer.subarray(0, n);
+      return driver.transferOut(EP0, buffer, ops).then((n) => driver.controlHandshakeIn(ops).then(() => buffer.subarray(0, n)));
     });
   }
 
@@ -151,20 +182,20 @@ export class SetupRequest implements SetupPacket {
    * channel's `noDataHandshake` direction unless `options.handshake` says otherwise. Throws
    * INVALID_ARG when the request has a data stage (use respond() or receive()).
    */
-  ack(options: { handshake?: NoDataHandshake } = {}): Promise<void> {
+  ack(options?: { handshake?: NoDataHandshake }): Promise<void> {
     if (this.wLength !== 0) {
       throw this.invalid(`ack() is for requests without data stage; this one has wLength ${this.wLength}: use ${this.direction === 'deviceToHost' ? 'respond()' : 'receive()'}`);
     }
-    const handshake = options.handshake ?? this.ctx.noDataHandshake;
+    const handshake = options?.handshake ?? this.ctx.noDataHandshake;
     if (handshake !== 'out' && handshake !== 'in') throw this.invalid(`handshake must be 'out' or 'in', got ${String(handshake)}`);
     this.assertOpen('ack');
-    return this.run('ack', () => this.handshake(handshake));
+    return this.run('ack', (ops) => this.handshake(handshake, ops));
   }
 
   /** Refuses the request: stalls EP0 (SET_PIPE_STATE(0, TRUE)); the host sees STALL. */
   stall(): Promise<void> {
     this.assertOpen('stall');
-    return this.run('stall', (signal) => this.ctx.driver.setPipeState(EP0, true, { signal }), 'stalled');
+    return this.run('stall', (ops) => this.ctx.driver.setPipeState(EP0, true, ops), 'stalled');
   }
 
   /**
@@ -173,7 +204,15 @@ export class SetupRequest implements SetupPacket {
    */
   supersede(reason: string): void {
     if (this._state === 'pending' || this._state === 'deferred') this._state = 'superseded';
-    if (!this.abort.signal.aborted) this.abort.abort(canceledError(`setup request (${reason})`));
+    if (this.supersededFor !== null) return;
+    this.supersededFor = reason;
+    if (!this.controller) return;
+    // Abort now only when someone can be listening: an answer in flight (the driver) or a reader
+    // of `signal`. An answered request's driver calls have settled, so nobody listens: it hands
+    // the borrowed controller back untouched, and its signal, if read later, is a fresh aborted
+    // one. No CANCELED error (and its stack) is built per request on the hot path.
+    if (this._state === 'answering' || this.signalShared) this.answerSignal();
+    else this.controller = null;
   }
 
   /** A readable one-line description, for logs. */
@@ -184,38 +223,58 @@ export class SetupRequest implements SetupPacket {
 
   // ---------------------------------------------------------------- internals
 
-  private handshake(direction: NoDataHandshake): Promise<void> {
-    const signal = this.abort.signal;
-    return direction === 'in' ? this.ctx.driver.controlHandshakeIn({ signal }) : this.ctx.driver.controlHandshakeOut({ signal });
+  /** The request's signal: borrowed while current, its own once superseded; aborted once superseded. */
+  private answerSignal(): AbortSignal {
+    const controller = (this.controller ??= this.supersededFor === null ? this.ctx.borrowController() : new AbortController());
+    const signal = controller.signal;
+    if (this.supersededFor !== null && !signal.aborted) {
+      this.ctx.retireController(controller);
+      controller.abort(canceledError(`setup request (${this.supersededFor})`));
+    }
+    return signal;
+  }
+
+  private handshake(direction: NoDataHandshake, ops: OpOptions): Promise<void> {
+    return direction === 'in' ? this.ctx.driver.controlHandshakeIn(ops) : this.ctx.driver.controlHandshakeOut(ops);
   }
 
   /**
    * Runs one answer. A superseded request rejects CANCELED without touching the driver. The
    * promise returned is pre-handled so an un-awaited answer cannot crash the process.
    */
-  private run<T>(what: string, body: (signal: AbortSignal) => Promise<T>, done: SetupRequestState = 'answered'): Promise<T> {
+  private run<T>(what: string, body: (ops: OpOptions) => Promise<T>, done: SetupRequestState = 'answered'): Promise<T> {
     if (this._state === 'superseded') {
-      const p = Promise.reject(canceledError(`${what}: the setup request was superseded`, this.abort.signal.reason));
-      p.catch(() => undefined);
+      const p = Promise.reject(canceledError(`${what}: the setup request was superseded`, this.answerSignal().reason));
+      p.catch(ignore);
       return p;
     }
     this._state = 'answering';
-    debug('%s: %s', what, this);
-    const p = body(this.abort.signal).then(
+    if (debug.enabled) debug('%s: %s', what, this);
+    const p = this.started(body, { signal: this.answerSignal() }).then(
       (value) => {
         this._state = done;
+        this.ctx.answerEnded(this, false);
         return value;
       },
       (err: unknown) => {
         this._state = 'failed';
-        debug('%s failed: %s', what, (err as Error)?.message ?? err);
-        this.ctx.onAnswerError(this, err);
+        if (debug.enabled) debug('%s failed: %s', what, (err as Error)?.message ?? err);
+        this.ctx.answerEnded(this, true, err);
         throw err;
       },
     );
-    p.catch(() => undefined);
-    this.ctx.onAnswer(this, p);
+    p.catch(ignore);
+    this.ctx.answerStarted(this);
     return p;
+  }
+
+  /** Calls `body` with the answer's one options object; a driver that throws instead of rejecting fails the answer the same way. */
+  private started<T>(body: (ops: OpOptions) => Promise<T>, ops: OpOptions): Promise<T> {
+    try {
+      return body(ops);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   private assertOpen(what: string): void {

@@ -75,7 +75,14 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
   current: SetupRequest | null = null;
   private readonly handlers: Registration[] = [];
   private readonly noDataHandshake: NoDataHandshake;
-  private readonly answers = new Set<Promise<void>>();
+  /** Answers started and not yet ended: close() waits for them (a counter, not a promise per answer). */
+  private answersInFlight = 0;
+  /** Resolves close()'s wait once the last answer in flight has ended. */
+  private answersDrained: (() => void) | null = null;
+  /** Lent to the current request (see SetupRequestContext.borrowController); replaced once aborted. */
+  private sharedController: AbortController | null = null;
+  /** One context for every request: nothing is allocated for it per setup packet. */
+  private readonly requestContext: SetupRequestContext;
   private closed = false;
 
   /** @internal Created by UsbFnDevice. */
@@ -88,6 +95,7 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
     const h = options.noDataHandshake ?? 'out';
     if (h !== 'out' && h !== 'in') throw new UsbFnError(ErrorCodes.INVALID_ARG, `noDataHandshake must be 'out' or 'in', got ${String(h)}`);
     this.noDataHandshake = h;
+    this.requestContext = this.context();
   }
 
   /** EP0's wMaxPacketSize at the current speed: PipeArr[0] of the class info when it is a control pipe. */
@@ -117,13 +125,14 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
   dispatch(setup: SetupPacket): void {
     if (this.closed) return;
     this.supersede('a newer setup packet');
-    const req = new SetupRequest(setup, this.context());
+    const req = new SetupRequest(setup, this.requestContext);
     this.current = req;
-    debug('setup: %s', req);
-    const reg = this.handlers.find((r) => matches(r.match, req));
+    if (debug.enabled) debug('setup: %s', req);
+    const reg = this.handlerFor(req);
     if (reg) this.runHandler(reg.handler, req.defer());
     else this.emitSetup(req);
-    setImmediate(() => this.endOfTick(req));
+    // Deferred (a handler owns it) or answered already: the end-of-tick check would find nothing to do.
+    if (req.state === 'pending') setImmediate(endOfTick, this, req);
   }
 
   /** @internal A reset, detach or close takes the open request away. */
@@ -138,26 +147,35 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
   async close(): Promise<void> {
     this.closed = true;
     this.supersede('close');
-    await Promise.all([...this.answers]);
+    if (this.answersInFlight > 0) await new Promise<void>((resolve) => (this.answersDrained = resolve));
   }
 
   // ---------------------------------------------------------------- internals
 
   private context(): SetupRequestContext {
+    const channel = this;
     return {
       driver: this.driver,
-      ep0MaxPacketSize: this.ep0MaxPacketSize,
-      noDataHandshake: this.noDataHandshake,
-      onAnswer: (_req, answer) => {
-        const settled = answer.then(
-          () => undefined,
-          () => undefined,
-        );
-        this.answers.add(settled);
-        void settled.then(() => this.answers.delete(settled));
+      get ep0MaxPacketSize() {
+        return channel.ep0MaxPacketSize;
       },
-      onAnswerError: (req, err) => this.answerFailed(req, err),
+      noDataHandshake: this.noDataHandshake,
+      borrowController: () => (this.sharedController ??= new AbortController()),
+      retireController: (controller) => {
+        if (this.sharedController === controller) this.sharedController = null;
+      },
+      answerStarted: () => void this.answersInFlight++,
+      answerEnded: (req, failed, err) => {
+        if (failed) this.answerFailed(req, err);
+        if (--this.answersInFlight === 0 && this.answersDrained) this.answersDrained();
+      },
     };
+  }
+
+  /** The first registered handler whose match takes `req` (a loop: no closure per request). */
+  private handlerFor(req: SetupRequest): Registration | undefined {
+    for (const reg of this.handlers) if (matches(reg.match, req)) return reg;
+    return undefined;
   }
 
   /** A 'setup' listener that throws is treated like a failed handler: the request is stalled. */
@@ -169,8 +187,8 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
     }
   }
 
-  /** Nobody answered or deferred it this tick: stall, unless something newer already took EP0. */
-  private endOfTick(req: SetupRequest): void {
+  /** @internal Nobody answered or deferred `req` this tick: stall, unless something newer already took EP0. */
+  endOfTick(req: SetupRequest): void {
     if (req.state !== 'pending') return;
     if (this.current !== req || this.closed) return req.supersede('end of tick');
     debug('nobody answered %s: stalling', req);
@@ -231,6 +249,11 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
       });
     }
   }
+}
+
+/** setImmediate's callback with arguments: no closure per setup packet. */
+function endOfTick(channel: ControlChannel, req: SetupRequest): void {
+  channel.endOfTick(req);
 }
 
 /** INVALID_ARG for a handler whose return value cannot answer `req`. */
