@@ -19,8 +19,13 @@ test('a request with no response rejects USBFN_ERR_TIMEOUT; its late response is
   const s = await openEmulated(vendorBulkDeclaration());
   const ch = openMessageChannel(s.device);
   const slow = ch.request(Buffer.from('slow'), { timeoutMs: 50 });
+  // The expectation is attached before anything is awaited: on a loaded machine the 50 ms can run
+  // out before the host has read the frame, and the rejection must not be unhandled meanwhile.
+  // Which comes first does not matter: the frame is written either way, and the late response
+  // below is sent only once the timeout has rejected the request.
+  const timedOut = rejectsWithCode(slow, 'USBFN_ERR_TIMEOUT');
   const f = await hostReceive(s.host);
-  await rejectsWithCode(slow, 'USBFN_ERR_TIMEOUT');
+  await timedOut;
   assert.is(ch.pendingRequests, 0);
   await hostSend(s.host, FrameKind.RESPONSE, f.id, 'too late');
   const next = ch.request(Buffer.from('next'));
