@@ -77,8 +77,11 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
   private readonly noDataHandshake: NoDataHandshake;
   /** Answers started and not yet ended: close() waits for them (a counter, not a promise per answer). */
   private answersInFlight = 0;
-  /** Resolves close()'s wait once the last answer in flight has ended. */
+  /** close()'s wait for the answers in flight, and what resolves it once the last one has ended. */
+  private drained: Promise<void> | null = null;
   private answersDrained: (() => void) | null = null;
+  /** The end-of-tick check as setImmediate's callback: one closure per channel, not per setup packet. */
+  private readonly endOfTickCheck = (req: SetupRequest): void => this.endOfTick(req);
   /** Lent to the current request (see SetupRequestContext.borrowController); replaced once aborted. */
   private sharedController: AbortController | null = null;
   /** One context for every request: nothing is allocated for it per setup packet. */
@@ -132,7 +135,7 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
     if (reg) this.runHandler(reg.handler, req.defer());
     else this.emitSetup(req);
     // Deferred (a handler owns it) or answered already: the end-of-tick check would find nothing to do.
-    if (req.state === 'pending') setImmediate(endOfTick, this, req);
+    if (req.state === 'pending') setImmediate(this.endOfTickCheck, req);
   }
 
   /** @internal A reset, detach or close takes the open request away. */
@@ -147,7 +150,8 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
   async close(): Promise<void> {
     this.closed = true;
     this.supersede('close');
-    if (this.answersInFlight > 0) await new Promise<void>((resolve) => (this.answersDrained = resolve));
+    if (this.answersInFlight > 0) this.drained ??= new Promise<void>((resolve) => (this.answersDrained = resolve));
+    await this.drained;
   }
 
   // ---------------------------------------------------------------- internals
@@ -187,8 +191,8 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
     }
   }
 
-  /** @internal Nobody answered or deferred `req` this tick: stall, unless something newer already took EP0. */
-  endOfTick(req: SetupRequest): void {
+  /** Nobody answered or deferred `req` this tick: stall, unless something newer already took EP0. */
+  private endOfTick(req: SetupRequest): void {
     if (req.state !== 'pending') return;
     if (this.current !== req || this.closed) return req.supersede('end of tick');
     debug('nobody answered %s: stalling', req);
@@ -249,11 +253,6 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
       });
     }
   }
-}
-
-/** setImmediate's callback with arguments: no closure per setup packet. */
-function endOfTick(channel: ControlChannel, req: SetupRequest): void {
-  channel.endOfTick(req);
 }
 
 /** INVALID_ARG for a handler whose return value cannot answer `req`. */
