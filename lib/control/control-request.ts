@@ -259,6 +259,9 @@ export class SetupRequest implements SetupPacket {
       (err: unknown) => {
         this._state = 'failed';
         if (debug.enabled) debug('%s failed: %s', what, (err as Error)?.message ?? err);
+        // A failed request stops being current and is never superseded, so its signal never
+        // aborts: if someone holds it, the channel must not lend that controller on.
+        if (this.signalShared && this.controller) this.ctx.retireController(this.controller);
         this.ctx.answerEnded(this, true, err);
         throw err;
       },

@@ -4,7 +4,9 @@
  * answered before it was superseded (issue 12: the control round trip's hot path); these tests
  * hold the contract that leanness must keep: a superseded request's signal is aborted with
  * USBFN_ERR_CANCELED whenever it is read, a successor's answer is never cancelled by its
- * predecessor's abort, an answer in flight is cancelled, and close() waits for answers in flight.
+ * predecessor's abort, a failed request's signal is not aborted by a successor's, an answer in
+ * flight is cancelled, and close() waits for answers in flight. Each passes on the code before
+ * the change too: the contract is the old one.
  */
 import * as assert from 'uvu/assert';
 import { classRequest, openDevice, rejection, settleUntil, suitePerBackend } from '../device/harness.js';
@@ -71,6 +73,27 @@ suitePerBackend('SetupRequest signal', (test, backend) => {
     const late = await rejection(seen[0].respond(Buffer.from('late')));
     assert.is(late.code, 'USBFN_ERR_CANCELED');
     assert.is((late as { cause?: unknown }).cause, seen[0].signal.reason, "the rejection's cause is the signal's reason");
+    await s.close();
+  });
+
+  test("a failed answer's signal is not aborted later by a successor's supersession", async () => {
+    const s = await openDevice(backend, { emulator: { noDataStatusStage: 'in' } });
+    const failed = new Promise<unknown>((resolve) => s.device.control.once('answerError', resolve));
+    const signals: AbortSignal[] = [];
+    s.device.control.on('setup', (req) => {
+      signals.push(req.signal);
+      if (req.bRequest === 0x03) void req.ack(); // 'out': this emulator wants 'in', so the answer fails
+      else if (req.bRequest === 0x04) req.defer();
+      else void req.respond(Buffer.from('c'));
+    });
+    const first = rejection(s.host.controlTransfer(classRequest('out', 0x03, 0), undefined, { timeoutMs: 60_000 }));
+    await failed;
+    const second = rejection(s.host.controlTransfer(classRequest('in', 0x04, 8)));
+    await settleUntil(() => signals.length === 2, 'the second setup packet');
+    assert.is(Buffer.from(await s.host.controlTransfer(classRequest('in', 0x05, 8))).toString(), 'c');
+    await Promise.all([first, second]);
+    assert.ok(signals[1].aborted, 'the deferred request was superseded');
+    assert.not.ok(signals[0].aborted, 'the failed request was never superseded: its signal stays as it was');
     await s.close();
   });
 
