@@ -72,6 +72,7 @@ interface Exports {
   standin_complete: KoffiFunc<(token: number, status: number, bytes: number) => number>;
   standin_set_completion_delay_us: KoffiFunc<(us: number) => void>;
   standin_set_completion_thread: KoffiFunc<(on: number) => void>;
+  standin_set_completion_linger_us: KoffiFunc<(us: number) => void>;
   standin_set_notifier_busy_us: KoffiFunc<(us: number) => void>;
   standin_query_remove: KoffiFunc<(id: number) => number>;
   standin_query_remove_result: KoffiFunc<(id: number) => number>;
@@ -111,6 +112,7 @@ export class Standin {
       standin_complete: lib.func('int32_t standin_complete(uint32_t token, uint32_t status, uint32_t bytes)'),
       standin_set_completion_delay_us: lib.func('void standin_set_completion_delay_us(uint32_t us)'),
       standin_set_completion_thread: lib.func('void standin_set_completion_thread(int32_t on)'),
+      standin_set_completion_linger_us: lib.func('void standin_set_completion_linger_us(uint32_t us)'),
       standin_set_notifier_busy_us: lib.func('void standin_set_notifier_busy_us(uint32_t us)'),
       standin_query_remove: lib.func('int32_t standin_query_remove(uint32_t id)'),
       standin_query_remove_result: lib.func('int32_t standin_query_remove_result(uint32_t id)'),
@@ -160,6 +162,11 @@ export class Standin {
   /** Delays each asynchronous completion on the library's completion thread. */
   setCompletionDelay(microseconds: number): void {
     this.lib.standin_set_completion_delay_us(microseconds);
+  }
+
+  /** Keeps the thread that posted each completion in the library this long after posting it. */
+  setCompletionLinger(microseconds: number): void {
+    this.lib.standin_set_completion_linger_us(microseconds);
   }
 
   /** Keeps the notifier thread busy (running stand-in code) this long before each event. */

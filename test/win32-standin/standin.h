@@ -111,7 +111,8 @@ void standin_port_ref(port *p);
 void standin_port_unref(port *p);
 /* Queues a packet returning `ov` to the dequeuer; for an I/O request `iosb` is its status block,
  * written with `internal` and `bytes` when the packet is dequeued (NULL for a posted packet).
- * Returns 0 (and drops it) when the port's handle is already closed. */
+ * Returns 0 (and drops it) when the port's handle is already closed. Consumes the caller's
+ * reference to `p` (standin_port_ref), dropped under the port's lock as the packet is queued. */
 int standin_port_post(port *p, ULONG_PTR key, OVERLAPPED *ov, OVERLAPPED *iosb, ULONG_PTR internal, DWORD bytes);
 /* The port's handle was closed: drop queued packets, wake waiters with ERROR_ABANDONED_WAIT_0. */
 void standin_port_close(port *p);
