@@ -64,7 +64,7 @@ export function instantTransfers(inner: IoctlDevice): IoctlDevice {
 type Duplexish = BulkPipe | BareDuplex;
 
 /** Runs `count` transfers of `op` on `stream`; resolves when the last has completed. */
-function drive(stream: Duplexish, op: Op, size: number, count: number): Promise<void> {
+export function drive(stream: Duplexish, op: Op, size: number, count: number): Promise<void> {
   if (op === 'write') return writeN(stream, size, count);
   return new Promise((resolve) => {
     let n = 0;
