@@ -8,7 +8,7 @@ import { BulkPipe } from '../../lib/stream/bulk-pipe.js';
 import * as IOCTL from '../../native-defs/ioctl.js';
 import { BULK_IN, BULK_OUT, destroyed, openStack } from '../stream/helpers.js';
 import { standinBackendWith, type StandinBackendStack } from './backend.js';
-import { standin, standinSuite } from './helpers.js';
+import { echoHandler, openFake, standin, standinSuite } from './helpers.js';
 
 const test = standinSuite('stand-in: the instant native transport');
 const BULK_CODES = new Set([IOCTL.IOCTL_GENERICUSBFN_TRANSFER_IN, IOCTL.IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT, IOCTL.IOCTL_GENERICUSBFN_TRANSFER_OUT]);
@@ -41,6 +41,23 @@ test('a BulkPipe reads the source and writes into the sink with whole buffers, n
     await destroyed(pipe);
     await s.close();
   }
+});
+
+test('requests completed inside the call settle in the same event-loop turn, yet never starve the loop', async () => {
+  const { dev, id, remove } = openFake(echoHandler(0));
+  standin!.setInstant(id, true, 7);
+  let turns = 0;
+  let done = false;
+  const count = () => void (!done && (turns++, setImmediate(count)));
+  setImmediate(count);
+  const out = new Uint8Array(64);
+  for (let i = 0; i < 2000; i++) assert.is(await dev.ioctl(IOCTL.IOCTL_GENERICUSBFN_TRANSFER_OUT, Uint8Array.of(1, 0, 0, 0), out), 64);
+  done = true;
+  assert.ok(out.every((b) => b === 7), 'the transport filled the buffer');
+  assert.ok(turns > 2000 / 64, `the event loop ran (${turns} turns for 2000 sequential requests)`);
+  assert.ok(turns < 1000, `most settled without waiting for a turn (${turns} turns for 2000 requests)`);
+  await dev.close();
+  remove();
 });
 
 test.run();

@@ -41,7 +41,7 @@ import {
 import {
   FILE_FLAG_OVERLAPPED, FILE_SHARE_READ, FILE_SHARE_WRITE, GENERIC_READ, GENERIC_WRITE, NT_SEVERITY_ERROR, NT_SEVERITY_WARNING,
   OPEN_EXISTING,
-  STATUS_SUCCESS, ntStatusSeverity,
+  STATUS_PENDING, STATUS_SUCCESS, ntStatusSeverity,
 } from '../../../native-defs/win32-api.js';
 import { ioctlName } from '../../../native-defs/ioctl.js';
 import { IoctlError, type IoctlDevice } from './ioctl-device.js';
@@ -215,6 +215,7 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
     }
     // An error completed synchronously: no packet, no status block. Anything else: a packet follows.
     if (ntStatusSeverity(status) === NT_SEVERITY_ERROR) return this.settle(slot, this.nt.RtlNtStatusToDosError(status), 0);
+    if (status !== STATUS_PENDING) this.port.expectPacket(); // completed inside the call: its packet is queued
     if (debug.enabled) debug('%s: %s pending in slot %d', this.path, ioctlName(code) ?? code.toString(16), slot);
     if (signal === null) return;
     // Listened to only now: an abort during the call (by something the driver did) is caught by
