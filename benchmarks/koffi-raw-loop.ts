@@ -141,7 +141,7 @@ async function run(o: SectionOptions): Promise<SectionResult> {
   const title = 'koffi path vs the pure-JS path and a raw koffi loop (512 B, instant native transport)';
   const skip = prepareStandin();
   if (skip) return { title, lines: [`skipped: ${skip}`], data: { skip }, checks: [] };
-  const count = o.quick ? 20000 : 200000;
+  const count = o.quick ? 50000 : 200000; // quick: still past the JIT's warm-up (a quarter of it runs untimed first)
   const samples: Record<Op, Record<Kind, Sample[]>> = { read: { raw: [], koffi: [], js: [] }, write: { raw: [], koffi: [], js: [] } };
   const script = fileURLToPath(import.meta.url);
   for (let r = 0; r < o.runs; r++) {
