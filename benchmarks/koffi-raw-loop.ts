@@ -15,8 +15,9 @@
  *   the completion harvester) → the instant native transport.
  * - 'js': the same BulkPipe → GenericUsbFnDriver over a JS IoctlDevice that resolves every bulk
  *   transfer at once (the pure-JS path, as in transfers.ts).
- * Reported: CPU µs per transfer and transfers/s; koffi − js is what the koffi path adds (issue 12
- * goal: ≤ 1 µs). Setup packets and bus events go to the emulator in every kind but 'raw'.
+ * Reported: CPU µs per transfer, transfers/s and (koffi, js) JS heap allocated per transfer in a
+ * 2000-transfer window with no collection (as transfers.ts); koffi − js is what the koffi path
+ * adds (issue 12 goal: ≤ 1 µs). Setup packets and bus events go to the emulator in every kind but 'raw'.
  * Skipped, with the reason, where the stand-in cannot be built (no C compiler).
  */
 import { copyFileSync, readdirSync } from 'node:fs';
@@ -36,12 +37,12 @@ import { STANDIN_DIR, buildStandin } from '../test/win32-standin/build.js';
 import { Standin } from '../test/win32-standin/host.js';
 import { atMost, isMain, type Section, type SectionOptions, type SectionResult } from './section.js';
 import { BULK_IN, BULK_OUT, childConfig, openBenchStack, runChild, summarize } from './stream-stack.js';
-import { NODE_ARGS, drive, instantTransfers } from './transfers.js';
+import { NODE_ARGS, drive, heapPerTransfer, instantTransfers } from './transfers.js';
 
 type Kind = 'raw' | 'koffi' | 'js';
 type Op = 'read' | 'write';
 interface Config { kind: Kind; op: Op; count: number }
-interface Sample { tps: number; cpuUs: number }
+interface Sample { tps: number; cpuUs: number; heapBytes: number }
 
 const SIZE = 512;
 const KINDS: Kind[] = ['raw', 'koffi', 'js'];
@@ -62,8 +63,14 @@ function instantInterface(handler: Parameters<Standin['addInterface']>[2]): stri
   return link;
 }
 
-/** The raw loop: koffi calls only, `outstanding` requests per round. Returns the timed run. */
-async function rawLoop(op: Op, count: number): Promise<() => Promise<void>> {
+/**
+ * A warmed-up configuration's timed run; it returns what follows the timing: the JS heap window
+ * (bytes per transfer, NaN where not measured) and the teardown.
+ */
+type TimedRun = () => Promise<() => Promise<number>>;
+
+/** The raw loop: koffi calls only, `outstanding` requests per round. */
+async function rawLoop(op: Op, count: number): Promise<TimedRun> {
   const link = instantInterface({ ioctl: () => Promise.reject(new Error('the raw loop sends only bulk transfers')) });
   const k32 = kernel32();
   const nt = ntdll();
@@ -91,16 +98,19 @@ async function rawLoop(op: Op, count: number): Promise<() => Promise<void>> {
   run(Math.ceil(count / 4));
   return async () => {
     run(count);
-    k32.CloseHandle(handle);
-    k32.CloseHandle(port);
-    koffi.free(overlapped);
-    koffi.free(entries);
-    koffi.free(removed);
+    return async () => {
+      k32.CloseHandle(handle);
+      k32.CloseHandle(port);
+      koffi.free(overlapped);
+      koffi.free(entries);
+      koffi.free(removed);
+      return NaN; // heap per transfer: not measured for a synchronous loop of koffi calls
+    };
   };
 }
 
-/** BulkPipe → GenericUsbFnDriver over the koffi device or the pure-JS one, warmed up. Returns the timed run. */
-async function pipeLoop(kind: 'koffi' | 'js', op: Op, count: number): Promise<() => Promise<void>> {
+/** BulkPipe → GenericUsbFnDriver over the koffi device or the pure-JS one. */
+async function pipeLoop(kind: 'koffi' | 'js', op: Op, count: number): Promise<TimedRun> {
   const stack = await openBenchStack({
     transfers: (emulator: IoctlDevice) => (kind === 'js' ? instantTransfers(emulator) : Win32IoctlDevice.open(instantInterface(emulator))),
   });
@@ -112,8 +122,12 @@ async function pipeLoop(kind: 'koffi' | 'js', op: Op, count: number): Promise<()
   await drive(pipe, op, SIZE, Math.ceil(count / 4));
   return async () => {
     await drive(pipe, op, SIZE, count);
-    pipe.destroy();
-    await stack.close();
+    return async () => {
+      const heapBytes = await heapPerTransfer(pipe, { op, kind: 'usbfn', size: SIZE, count }, Math.min(count, 2000));
+      pipe.destroy();
+      await stack.close();
+      return heapBytes;
+    };
   };
 }
 
@@ -121,10 +135,10 @@ async function child(c: Config): Promise<Sample> {
   const timed = c.kind === 'raw' ? await rawLoop(c.op, c.count) : await pipeLoop(c.kind, c.op, c.count);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await timed(); // the timed run, then the (cheap) teardown
+  const after = await timed();
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  return { tps: c.count / seconds, cpuUs: (cpu.user + cpu.system) / c.count };
+  return { tps: c.count / seconds, cpuUs: (cpu.user + cpu.system) / c.count, heapBytes: await after() };
 }
 
 /** The built copy of the stand-in (benchmarks/results/build/test/win32-standin) compiles its library from copies of the C sources. */
@@ -147,16 +161,20 @@ async function run(o: SectionOptions): Promise<SectionResult> {
   for (let r = 0; r < o.runs; r++) {
     for (const op of OPS) for (const kind of KINDS) samples[op][kind].push(runChild<Sample>(script, { kind, op, count }, NODE_ARGS));
   }
-  const med = (op: Op, kind: Kind, key: keyof Sample) => summarize(samples[op][kind].map((s) => s[key])).median;
+  const med = (op: Op, kind: Kind, key: keyof Sample) => {
+    const values = samples[op][kind].map((s) => s[key]).filter(Number.isFinite); // heap: NaN when a collection ran
+    return values.length ? summarize(values).median : NaN;
+  };
+  const heap = (op: Op, kind: Kind) => (Number.isFinite(med(op, kind, 'heapBytes')) ? med(op, kind, 'heapBytes').toFixed(0) : 'n/a').padStart(5);
   const added = (op: Op) => med(op, 'koffi', 'cpuUs') - med(op, 'js', 'cpuUs');
   const ratio = (op: Op) => med(op, 'koffi', 'cpuUs') / med(op, 'js', 'cpuUs');
   const lines = [
     `${count} transfers of ${SIZE} B per run (reads ${OUTSTANDING.read}, writes ${OUTSTANDING.write} in flight), ${o.runs} run(s) per kind (fresh processes, alternating); medians`,
-    'op    | CPU µs/transfer: raw  koffi     js | transfers/s: raw    koffi       js | koffi − js  koffi ÷ js',
+    'op    | CPU µs/transfer: raw  koffi     js | transfers/s: raw    koffi       js | koffi − js  koffi ÷ js | heap B/transfer: koffi    js',
     ...OPS.map((op) => {
       const cpu = KINDS.map((k) => med(op, k, 'cpuUs').toFixed(2).padStart(6)).join(' ');
       const tps = KINDS.map((k) => `${(med(op, k, 'tps') / 1e3).toFixed(1)}k`.padStart(8)).join(' ');
-      return `${op.padEnd(5)} | ${cpu.padStart(33)} | ${tps.padStart(34)} | ${added(op).toFixed(2).padStart(7)} µs ${ratio(op).toFixed(2).padStart(10)}×`;
+      return `${op.padEnd(5)} | ${cpu.padStart(33)} | ${tps.padStart(34)} | ${added(op).toFixed(2).padStart(7)} µs ${ratio(op).toFixed(2).padStart(10)}× | ${heap(op, 'koffi').padStart(22)} ${heap(op, 'js')}`;
     }),
     'koffi − js: what Win32IoctlDevice, koffi and the harvester add per transfer over the pure-JS path (goal ≤ 1 µs); raw: the bare koffi calls alone.',
   ];

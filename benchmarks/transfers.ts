@@ -111,7 +111,7 @@ function gcCounter(since: number): { count: () => number; stop: () => void } {
 }
 
 /** JS heap allocated per transfer over `count` transfers, or NaN if a collection ran meanwhile. */
-async function heapPerTransfer(stream: Duplexish, c: TransferConfig, count: number): Promise<number> {
+export async function heapPerTransfer(stream: Duplexish, c: TransferConfig, count: number): Promise<number> {
   (globalThis as { gc?: () => void }).gc?.();
   const gcs = gcCounter(performance.now());
   const h0 = process.memoryUsage().heapUsed;
