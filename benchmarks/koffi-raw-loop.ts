@@ -1,145 +1,144 @@
 /**
- * Question: what does usbfn's koffi path add per transfer, beside a raw koffi loop over the same
- * native transport and beside usbfn's pure-JS path?
+ * Question: what does usbfn's koffi path add per transfer over its pure-JS path, when the native
+ * transport under koffi completes at once, and how far is it from a raw koffi loop on that transport?
  *
- * The native transport is the C stand-in for kernel32 (test/win32-standin) with a handler that
- * completes every TRANSFER_OUT at once, inside dispatch (its JS forward callback is included in
- * every koffi figure; Windows has none). Three kinds, fresh process each, alternating:
- * - 'raw': no usbfn code at run time, a synchronous loop of koffi calls: 8 NtDeviceIoControlFile
- *   with their own OVERLAPPEDs, then GetQueuedCompletionStatusEx (timeout 0) until all 8 packets
- *   are dequeued, again and again: the ceiling of any JS over that transport.
- * - 'koffi': GenericUsbFnDriver → Win32IoctlDevice (koffi, the completion harvester) → stand-in,
- *   8 driver.transferOut() outstanding.
- * - 'js': GenericUsbFnDriver over a JS IoctlDevice completing every transfer at once (the
- *   pure-JS path), 8 outstanding.
- * Reported: CPU µs per 512 B transfer and transfers/s. koffi − js is what the koffi path costs
- * over the pure-JS one, but it includes the stand-in's JS forwarding (a koffi callback, two
- * koffi.view and a cancel signal per request), which Windows does not have; koffi − raw cancels
- * that out: what usbfn's driver, Win32IoctlDevice and the harvester add over the bare loop on the
- * same transport (goal ≤ 1 µs).
+ * The native transport is the C stand-in for kernel32 (test/win32-standin) with its interface on
+ * the instant native transport (transport.c): every bulk TRANSFER_IN/OUT completes inside
+ * NtDeviceIoControlFile, in C, with its whole buffer, and its packet is queued on the completion
+ * port as Windows queues a synchronous success; no JS runs in the stand-in for it. 512 B transfers,
+ * reads (host → device) and writes (device → host), fresh process per kind, op and run, alternating:
+ * - 'raw': no usbfn code at run time, a synchronous loop of koffi calls: as many
+ *   NtDeviceIoControlFile as the pipe keeps outstanding (4 reads, 8 writes), each with its own
+ *   OVERLAPPED, then GetQueuedCompletionStatusEx (timeout 0) until all are dequeued, again and
+ *   again: the ceiling of any JS over that transport.
+ * - 'koffi': BulkPipe (defaults, readSize 512) → GenericUsbFnDriver → Win32IoctlDevice (koffi,
+ *   the completion harvester) → the instant native transport.
+ * - 'js': the same BulkPipe → GenericUsbFnDriver over a JS IoctlDevice that resolves every bulk
+ *   transfer at once (the pure-JS path, as in transfers.ts).
+ * Reported: CPU µs per transfer, transfers/s and (koffi, js) JS heap allocated per transfer in a
+ * 2000-transfer window with no collection (as transfers.ts); koffi − js is what the koffi path
+ * adds (issue 12 goal: ≤ 1 µs). Setup packets and bus events go to the emulator in every kind but 'raw'.
  * Skipped, with the reason, where the stand-in cannot be built (no C compiler).
  */
 import { copyFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
-import { EmulatedGenericUsbFn, DEFAULT_INTERFACE_GUID } from '../lib/driver/emulator/index.js';
-import { GenericUsbFnDriver } from '../lib/driver/genericusbfn/index.js';
+import { DEFAULT_INTERFACE_GUID } from '../lib/driver/emulator/index.js';
 import type { IoctlDevice } from '../lib/driver/genericusbfn/ioctl-device.js';
 import { Win32IoctlDevice } from '../lib/driver/genericusbfn/win32-device.js';
 import { INVALID_HANDLE_VALUE, OVERLAPPED_ENTRY_LAYOUT, OVERLAPPED_LAYOUT, kernel32, ntdll } from '../lib/driver/genericusbfn/win32-ffi.js';
+import { BulkPipe } from '../lib/stream/bulk-pipe.js';
+import { BULK_PIPE_DEFAULTS } from '../lib/stream/bulk-pipe-options.js';
 import { encodePipeId } from '../native-defs/codec-core.js';
 import * as IOCTL from '../native-defs/ioctl.js';
 import { FILE_FLAG_OVERLAPPED, FILE_SHARE_READ, FILE_SHARE_WRITE, GENERIC_READ, GENERIC_WRITE, OPEN_EXISTING, STATUS_PENDING } from '../native-defs/win32-api.js';
 import { STANDIN_DIR, buildStandin } from '../test/win32-standin/build.js';
+import { Standin } from '../test/win32-standin/host.js';
 import { atMost, isMain, type Section, type SectionOptions, type SectionResult } from './section.js';
-import { childConfig, runChild, summarize } from './stream-stack.js';
+import { BULK_IN, BULK_OUT, childConfig, openBenchStack, runChild, summarize } from './stream-stack.js';
+import { NODE_ARGS, drive, heapPerTransfer, instantTransfers } from './transfers.js';
 
 type Kind = 'raw' | 'koffi' | 'js';
-interface Config { kind: Kind; count: number }
-interface Sample { tps: number; cpuUs: number }
+type Op = 'read' | 'write';
+interface Config { kind: Kind; op: Op; count: number }
+interface Sample { tps: number; cpuUs: number; heapBytes: number }
 
 const SIZE = 512;
-const OUTSTANDING = 8;
-const TRANSFER_CODES = new Set([IOCTL.IOCTL_GENERICUSBFN_TRANSFER_IN, IOCTL.IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT, IOCTL.IOCTL_GENERICUSBFN_TRANSFER_OUT].map((c) => c >>> 0));
-/** Gross-regression ceiling for --quick: koffi path CPU ÷ raw loop CPU per transfer (both pay the stand-in's forwarding). */
+const KINDS: Kind[] = ['raw', 'koffi', 'js'];
+const OPS: Op[] = ['read', 'write'];
+/** In flight per op, as BulkPipe keeps them with its defaults: the raw loop matches it. */
+const OUTSTANDING: Record<Op, number> = { read: BULK_PIPE_DEFAULTS.readsOutstanding, write: BULK_PIPE_DEFAULTS.writesInFlight };
+/** --quick's gross-regression ceiling: koffi path CPU ÷ pure-JS path CPU per transfer (measured 1.3–1.6 on a loaded 2-vCPU VM). */
 const QUICK_CEILING = 3;
-/** The goal (reported without --quick): µs per transfer the koffi path adds over the raw loop on the same transport. */
+/** Issue 12's goal (reported without --quick): µs per transfer the koffi path adds over the pure-JS path. */
 const GOAL_US = 1;
 
-/** Every bulk transfer completes at once with its full length; everything else goes to the emulator. */
-function instant(emulator: EmulatedGenericUsbFn, sync: boolean): IoctlDevice & { ioctl: (...a: Parameters<IoctlDevice['ioctl']>) => Promise<number> | number } {
-  return {
-    ioctl: (code, input, output, signal) => {
-      if (!TRANSFER_CODES.has(code >>> 0)) return emulator.ioctl(code, input, output, signal);
-      return sync ? (output?.length ?? 0) : Promise.resolve(output?.length ?? 0);
-    },
-    close: () => emulator.close(),
-  } as IoctlDevice;
-}
-
-/** The stand-in with one device interface served by `handler`; null (with the reason printed by the parent) when unavailable. */
-async function standinInterface(handler: Parameters<import('../test/win32-standin/host.js').Standin['addInterface']>[2]): Promise<{ link: string; remove: () => void }> {
-  const loaded = (await import('../test/win32-standin/host.js')).Standin.load();
+/** The stand-in with one interface on the instant native transport, its other requests served by `handler`. */
+function instantInterface(handler: Parameters<Standin['addInterface']>[2]): string {
+  const loaded = Standin.load();
   if ('skip' in loaded) throw new Error(loaded.skip);
-  loaded.setCompletionThread(false); // the completing thread posts the packet, as an IRP completion does on Windows
   const link = `\\\\?\\USBFN#GenericUsbFn#bench&${process.pid}#${DEFAULT_INTERFACE_GUID.toLowerCase()}`;
-  const id = loaded.addInterface(DEFAULT_INTERFACE_GUID, link, handler);
-  return { link, remove: () => loaded.removeInterface(id) };
+  loaded.setInstant(loaded.addInterface(DEFAULT_INTERFACE_GUID, link, handler), true, null);
+  return link;
 }
 
-/** The raw loop: koffi calls only. */
-async function rawLoop(count: number): Promise<() => void> {
-  const { link, remove } = await standinInterface({ ioctl: (_code, _input, output) => output?.length ?? 0 });
+/**
+ * A warmed-up configuration's timed run; it returns what follows the timing: the JS heap window
+ * (bytes per transfer, NaN where not measured) and the teardown.
+ */
+type TimedRun = () => Promise<() => Promise<number>>;
+
+/** The raw loop: koffi calls only, `outstanding` requests per round. */
+async function rawLoop(op: Op, count: number): Promise<TimedRun> {
+  const link = instantInterface({ ioctl: () => Promise.reject(new Error('the raw loop sends only bulk transfers')) });
   const k32 = kernel32();
   const nt = ntdll();
   const handle = k32.CreateFileW(link, (GENERIC_READ | GENERIC_WRITE) >>> 0, FILE_SHARE_READ | FILE_SHARE_WRITE, null, OPEN_EXISTING, FILE_FLAG_OVERLAPPED, null)!;
   const port = k32.CreateIoCompletionPort(INVALID_HANDLE_VALUE, null, 0, 0)!;
   k32.CreateIoCompletionPort(handle, port, 1, 0);
-  const overlapped = koffi.alloc('uint8_t', OVERLAPPED_LAYOUT.size * OUTSTANDING) as bigint;
-  const addresses = Array.from({ length: OUTSTANDING }, (_, i) => overlapped + BigInt(i * OVERLAPPED_LAYOUT.size));
-  const entries = koffi.alloc('uint8_t', OVERLAPPED_ENTRY_LAYOUT.size * OUTSTANDING) as bigint;
+  const outstanding = OUTSTANDING[op];
+  const overlapped = koffi.alloc('uint8_t', OVERLAPPED_LAYOUT.size * outstanding) as bigint;
+  const addresses = Array.from({ length: outstanding }, (_, i) => overlapped + BigInt(i * OVERLAPPED_LAYOUT.size));
+  const entries = koffi.alloc('uint8_t', OVERLAPPED_ENTRY_LAYOUT.size * outstanding) as bigint;
   const removed = koffi.alloc('uint32_t', 1) as bigint;
   const removedCount = new Uint32Array(koffi.view(removed, 4));
-  const pipeId = encodePipeId(2);
-  const buffer = Buffer.alloc(SIZE);
-  const code = IOCTL.IOCTL_GENERICUSBFN_TRANSFER_OUT >>> 0;
+  const pipeId = encodePipeId(op === 'read' ? 2 : 1); // any pipe but the control pipe: the transport does not look further
+  const buffers = addresses.map(() => Buffer.alloc(SIZE));
+  const code = (op === 'read' ? IOCTL.IOCTL_GENERICUSBFN_TRANSFER_OUT : IOCTL.IOCTL_GENERICUSBFN_TRANSFER_IN) >>> 0;
   const run = (n: number) => {
-    for (let done = 0; done < n; ) {
-      for (const address of addresses) {
-        const status = nt.NtDeviceIoControlFile(handle, null, null, address, address, code, pipeId, pipeId.length, buffer, SIZE);
+    for (let done = 0; done < n; done += outstanding) {
+      for (let i = 0; i < outstanding; i++) {
+        const status = nt.NtDeviceIoControlFile(handle, null, null, addresses[i]!, addresses[i]!, code, pipeId, pipeId.length, buffers[i]!, SIZE);
         if (status !== 0 && status !== STATUS_PENDING) throw new Error(`NtDeviceIoControlFile: 0x${status.toString(16)}`);
       }
-      for (let got = 0; got < OUTSTANDING; ) if (k32.GetQueuedCompletionStatusEx(port, entries, OUTSTANDING, removed, 0, 0)) got += removedCount[0]!;
-      done += OUTSTANDING;
+      for (let got = 0; got < outstanding; ) if (k32.GetQueuedCompletionStatusEx(port, entries, outstanding, removed, 0, 0)) got += removedCount[0]!;
     }
   };
   run(Math.ceil(count / 4));
-  return () => {
+  return async () => {
     run(count);
-    k32.CloseHandle(handle);
-    k32.CloseHandle(port);
-    koffi.free(overlapped);
-    koffi.free(entries);
-    koffi.free(removed);
-    remove();
+    return async () => {
+      k32.CloseHandle(handle);
+      k32.CloseHandle(port);
+      koffi.free(overlapped);
+      koffi.free(entries);
+      koffi.free(removed);
+      return NaN; // heap per transfer: not measured for a synchronous loop of koffi calls
+    };
   };
 }
 
-/** usbfn's driver over `device`, configured, with 8 transferOut() loops. */
-async function driverLoop(kind: 'koffi' | 'js', count: number): Promise<() => Promise<void>> {
-  const emulator = new EmulatedGenericUsbFn();
-  const standin = kind === 'koffi' ? await standinInterface(instant(emulator, true)) : null;
-  const driver = new GenericUsbFnDriver(standin ? Win32IoctlDevice.open(standin.link) : instant(emulator, false));
-  await driver.activate();
-  await emulator.host.enumerate({ speed: 'high', waitForDevice: false });
-  while ((await driver.nextBusEvent()).type !== 'configured');
-  const pipe = (await driver.getClassInfo()).high.pipes.find((p) => p.endpointAddress === 0x01)!.pipeId;
-  const run = async (n: number) => {
-    let issued = 0;
-    const loop = async () => {
-      const buffer = Buffer.alloc(SIZE);
-      while (issued++ < n) await driver.transferOut(pipe, buffer);
-    };
-    await Promise.all(Array.from({ length: OUTSTANDING }, loop));
-  };
-  await run(Math.ceil(count / 4));
+/** BulkPipe → GenericUsbFnDriver over the koffi device or the pure-JS one. */
+async function pipeLoop(kind: 'koffi' | 'js', op: Op, count: number): Promise<TimedRun> {
+  const stack = await openBenchStack({
+    transfers: (emulator: IoctlDevice) => (kind === 'js' ? instantTransfers(emulator) : Win32IoctlDevice.open(instantInterface(emulator))),
+  });
+  const pipe = new BulkPipe({ driver: stack.driver, link: stack.link, out: BULK_OUT, in: BULK_IN, zlp: 'never', readSize: SIZE });
+  pipe.on('error', (err) => {
+    console.error(err);
+    process.exit(2);
+  });
+  await drive(pipe, op, SIZE, Math.ceil(count / 4));
   return async () => {
-    await run(count);
-    await driver.close();
-    await emulator.close();
-    standin?.remove();
+    await drive(pipe, op, SIZE, count);
+    return async () => {
+      const heapBytes = await heapPerTransfer(pipe, { op, kind: 'usbfn', size: SIZE, count }, Math.min(count, 2000));
+      pipe.destroy();
+      await stack.close();
+      return heapBytes;
+    };
   };
 }
 
 async function child(c: Config): Promise<Sample> {
-  const timed = c.kind === 'raw' ? await rawLoop(c.count) : await driverLoop(c.kind, c.count);
+  const timed = c.kind === 'raw' ? await rawLoop(c.op, c.count) : await pipeLoop(c.kind, c.op, c.count);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await timed(); // the timed run, then the (cheap) teardown
+  const after = await timed();
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  return { tps: c.count / seconds, cpuUs: (cpu.user + cpu.system) / c.count };
+  return { tps: c.count / seconds, cpuUs: (cpu.user + cpu.system) / c.count, heapBytes: await after() };
 }
 
 /** The built copy of the stand-in (benchmarks/results/build/test/win32-standin) compiles its library from copies of the C sources. */
@@ -153,28 +152,39 @@ function prepareStandin(): string | undefined {
 }
 
 async function run(o: SectionOptions): Promise<SectionResult> {
-  const title = 'koffi path vs a raw koffi loop and the pure-JS path (512 B, instant native transport)';
+  const title = 'koffi path vs the pure-JS path and a raw koffi loop (512 B, instant native transport)';
   const skip = prepareStandin();
   if (skip) return { title, lines: [`skipped: ${skip}`], data: { skip }, checks: [] };
-  const count = o.quick ? 5000 : 200000;
-  const samples: Record<Kind, Sample[]> = { raw: [], koffi: [], js: [] };
+  const count = o.quick ? 50000 : 200000; // quick: still past the JIT's warm-up (a quarter of it runs untimed first)
+  const samples: Record<Op, Record<Kind, Sample[]>> = { read: { raw: [], koffi: [], js: [] }, write: { raw: [], koffi: [], js: [] } };
   const script = fileURLToPath(import.meta.url);
-  for (let r = 0; r < o.runs; r++) for (const kind of ['raw', 'koffi', 'js'] as Kind[]) samples[kind].push(runChild<Sample>(script, { kind, count }));
-  const med = (kind: Kind, key: keyof Sample) => summarize(samples[kind].map((s) => s[key])).median;
-  const added = med('koffi', 'cpuUs') - med('js', 'cpuUs');
+  for (let r = 0; r < o.runs; r++) {
+    for (const op of OPS) for (const kind of KINDS) samples[op][kind].push(runChild<Sample>(script, { kind, op, count }, NODE_ARGS));
+  }
+  const med = (op: Op, kind: Kind, key: keyof Sample) => {
+    const values = samples[op][kind].map((s) => s[key]).filter(Number.isFinite); // heap: NaN when a collection ran
+    return values.length ? summarize(values).median : NaN;
+  };
+  const heap = (op: Op, kind: Kind) => (Number.isFinite(med(op, kind, 'heapBytes')) ? med(op, kind, 'heapBytes').toFixed(0) : 'n/a').padStart(5);
+  const added = (op: Op) => med(op, 'koffi', 'cpuUs') - med(op, 'js', 'cpuUs');
+  const ratio = (op: Op) => med(op, 'koffi', 'cpuUs') / med(op, 'js', 'cpuUs');
   const lines = [
-    `${count} transfers of ${SIZE} B per run, ${OUTSTANDING} outstanding, ${o.runs} run(s) per kind (fresh processes, alternating); medians`,
-    'kind  | CPU µs/transfer | transfers/s',
-    ...(['raw', 'koffi', 'js'] as Kind[]).map((kind) => `${kind.padEnd(5)} | ${med(kind, 'cpuUs').toFixed(2).padStart(15)} | ${(med(kind, 'tps') / 1e3).toFixed(1).padStart(9)}k`),
-    `koffi − js = ${added.toFixed(2)} µs per transfer (goal ≤ 1; includes the stand-in's JS forwarding, which the raw loop pays too); koffi − raw = ${(med('koffi', 'cpuUs') - med('raw', 'cpuUs')).toFixed(2)} µs, koffi ÷ raw = ${(med('koffi', 'cpuUs') / med('raw', 'cpuUs')).toFixed(2)}×`,
+    `${count} transfers of ${SIZE} B per run (reads ${OUTSTANDING.read}, writes ${OUTSTANDING.write} in flight), ${o.runs} run(s) per kind (fresh processes, alternating); medians`,
+    'op    | CPU µs/transfer: raw  koffi     js | transfers/s: raw    koffi       js | koffi − js  koffi ÷ js | heap B/transfer: koffi    js',
+    ...OPS.map((op) => {
+      const cpu = KINDS.map((k) => med(op, k, 'cpuUs').toFixed(2).padStart(6)).join(' ');
+      const tps = KINDS.map((k) => `${(med(op, k, 'tps') / 1e3).toFixed(1)}k`.padStart(8)).join(' ');
+      return `${op.padEnd(5)} | ${cpu.padStart(33)} | ${tps.padStart(34)} | ${added(op).toFixed(2).padStart(7)} µs ${ratio(op).toFixed(2).padStart(10)}× | ${heap(op, 'koffi').padStart(22)} ${heap(op, 'js')}`;
+    }),
+    'koffi − js: what Win32IoctlDevice, koffi and the harvester add per transfer over the pure-JS path (goal ≤ 1 µs); raw: the bare koffi calls alone.',
   ];
   return {
     title,
     lines,
-    data: { size: SIZE, outstanding: OUTSTANDING, count, runs: o.runs, samples, addedOverJsUs: added, addedOverRawUs: med('koffi', 'cpuUs') - med('raw', 'cpuUs') },
-    checks: [o.quick
-      ? atMost('koffi path CPU ÷ raw koffi loop CPU per transfer', med('koffi', 'cpuUs') / med('raw', 'cpuUs'), QUICK_CEILING)
-      : atMost('µs per transfer the koffi path adds over the raw koffi loop', med('koffi', 'cpuUs') - med('raw', 'cpuUs'), GOAL_US)],
+    data: { size: SIZE, outstanding: OUTSTANDING, count, runs: o.runs, samples, addedOverJsUs: { read: added('read'), write: added('write') } },
+    checks: OPS.map((op) => (o.quick
+      ? atMost(`${op}s: koffi path CPU ÷ pure-JS path CPU per transfer`, ratio(op), QUICK_CEILING)
+      : atMost(`${op}s: µs per transfer the koffi path adds over the pure-JS path`, added(op), GOAL_US))),
   };
 }
 

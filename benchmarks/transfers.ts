@@ -64,7 +64,7 @@ export function instantTransfers(inner: IoctlDevice): IoctlDevice {
 type Duplexish = BulkPipe | BareDuplex;
 
 /** Runs `count` transfers of `op` on `stream`; resolves when the last has completed. */
-function drive(stream: Duplexish, op: Op, size: number, count: number): Promise<void> {
+export function drive(stream: Duplexish, op: Op, size: number, count: number): Promise<void> {
   if (op === 'write') return writeN(stream, size, count);
   return new Promise((resolve) => {
     let n = 0;
@@ -111,7 +111,7 @@ function gcCounter(since: number): { count: () => number; stop: () => void } {
 }
 
 /** JS heap allocated per transfer over `count` transfers, or NaN if a collection ran meanwhile. */
-async function heapPerTransfer(stream: Duplexish, c: TransferConfig, count: number): Promise<number> {
+export async function heapPerTransfer(stream: Duplexish, c: TransferConfig, count: number): Promise<number> {
   (globalThis as { gc?: () => void }).gc?.();
   const gcs = gcCounter(performance.now());
   const h0 = process.memoryUsage().heapUsed;

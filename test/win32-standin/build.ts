@@ -13,7 +13,7 @@ export const BUILD_DIR = path.join(STANDIN_DIR, 'build');
 /** The library's path: one file stands in for both kernel32 and cfgmgr32. */
 export const LIBRARY_PATH = path.join(BUILD_DIR, process.platform === 'darwin' ? 'win32-standin.dylib' : 'win32-standin.so');
 
-const SOURCES = ['kernel32.c', 'port.c', 'ioctl.c', 'cfgmgr32.c', 'notify.c'];
+const SOURCES = ['kernel32.c', 'port.c', 'ioctl.c', 'cfgmgr32.c', 'notify.c', 'transport.c'];
 const HEADERS = ['standin.h'];
 
 export type BuildResult = { path: string; skip?: undefined } | { skip: string; path?: undefined };

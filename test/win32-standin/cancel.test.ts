@@ -163,6 +163,23 @@ test('devices share one completion port, closed with the last of them', async ()
   again.remove();
 });
 
+test('a completing thread preempted right after posting does not keep the closed port alive', async () => {
+  // The cause of the flaky "one completion port" case above: the thread that posted a packet held
+  // the port until after the harvester had it, so a port closed meanwhile was still counted alive.
+  const base = standin!.stats().portsAlive;
+  standin!.setCompletionLinger(50_000);
+  try {
+    const { dev, remove } = openFake(echoHandler(1)); // completes later: on the completion thread
+    assert.is(await dev.ioctl(TRANSFER_OUT, pipe1(), new Uint8Array(4)), 4);
+    await dev.close(); // while the completion thread still lingers after its post
+    remove();
+    assert.is(standin!.stats().portsAlive, base, 'the port went with its last device');
+  } finally {
+    standin!.setCompletionLinger(0);
+  }
+  await new Promise((r) => setTimeout(r, 60)); // let the lingering thread leave before the next case
+});
+
 test('an already aborted signal rejects without reaching the driver', async () => {
   const before = standin!.stats();
   const { dev, remove } = openFake(echoHandler());

@@ -11,7 +11,7 @@
 
 #define CM_GET_DEVICE_INTERFACE_LIST_ALL_DEVICES 1u
 
-#define MAX_IFACES 4096 /* ids are never reused: a stale handle must not reach a new interface */
+#define MAX_IFACES STANDIN_MAX_IFACES /* ids are never reused: a stale handle must not reach a new interface */
 #define LINK_CHARS 256
 static struct { int used, present, handles, query; GUID guid; WCHAR link[LINK_CHARS]; } ifaces[MAX_IFACES];
 enum { QUERY_NONE = -2, QUERY_PENDING = -1, QUERY_REMOVED = 0, QUERY_VETOED = 1 }; /* ifaces[].query - 2 */

@@ -72,10 +72,13 @@ interface Exports {
   standin_complete: KoffiFunc<(token: number, status: number, bytes: number) => number>;
   standin_set_completion_delay_us: KoffiFunc<(us: number) => void>;
   standin_set_completion_thread: KoffiFunc<(on: number) => void>;
+  standin_set_completion_linger_us: KoffiFunc<(us: number) => void>;
   standin_set_notifier_busy_us: KoffiFunc<(us: number) => void>;
   standin_query_remove: KoffiFunc<(id: number) => number>;
   standin_query_remove_result: KoffiFunc<(id: number) => number>;
   standin_stats: KoffiFunc<(out: Uint32Array, n: number) => void>;
+  standin_set_instant: KoffiFunc<(id: number, on: number, fill: number) => number>;
+  standin_instant_counts: KoffiFunc<(id: number, out: Uint32Array) => void>;
   standin_add_interface: KoffiFunc<(guid: Uint8Array, link: string) => number>;
   standin_remove_interface: KoffiFunc<(id: number) => number>;
   standin_arm_list_race: KoffiFunc<(guid: Uint8Array, link: string) => void>;
@@ -111,10 +114,13 @@ export class Standin {
       standin_complete: lib.func('int32_t standin_complete(uint32_t token, uint32_t status, uint32_t bytes)'),
       standin_set_completion_delay_us: lib.func('void standin_set_completion_delay_us(uint32_t us)'),
       standin_set_completion_thread: lib.func('void standin_set_completion_thread(int32_t on)'),
+      standin_set_completion_linger_us: lib.func('void standin_set_completion_linger_us(uint32_t us)'),
       standin_set_notifier_busy_us: lib.func('void standin_set_notifier_busy_us(uint32_t us)'),
       standin_query_remove: lib.func('int32_t standin_query_remove(uint32_t id)'),
       standin_query_remove_result: lib.func('int32_t standin_query_remove_result(uint32_t id)'),
       standin_stats: lib.func('void standin_stats(_Out_ uint32_t *out, uint32_t n)'),
+      standin_set_instant: lib.func('int32_t standin_set_instant(uint32_t id, int32_t on, int32_t fill)'),
+      standin_instant_counts: lib.func('void standin_instant_counts(uint32_t id, _Out_ uint32_t *out)'),
       standin_add_interface: lib.func('uint32_t standin_add_interface(void *guid, const char16_t *link)'),
       standin_remove_interface: lib.func('int32_t standin_remove_interface(uint32_t id)'),
       standin_arm_list_race: lib.func('void standin_arm_list_race(void *guid, const char16_t *link)'),
@@ -132,6 +138,23 @@ export class Standin {
     if (id === 0) throw new Error(`standin_add_interface(${symbolicLink}) failed`);
     this.handlers.set(id, handler);
     return id;
+  }
+
+  /**
+   * Switches interface `id` to the instant native transport (transport.c) or back: its bulk
+   * transfers (any pipe but 0) complete at once inside the library, in C, with their whole
+   * buffer, and never reach the handler; a TRANSFER_OUT buffer is filled with `fill` (a byte, or
+   * null to leave it untouched). Everything else still goes to the handler.
+   */
+  setInstant(id: number, on: boolean, fill: number | null = null): void {
+    if (this.lib.standin_set_instant(id, on ? 1 : 0, fill ?? -1) !== 0) throw new Error(`standin_set_instant(${id}, ${fill}) refused`);
+  }
+
+  /** What the instant transport moved on interface `id` (bytes wrap at 2^32). */
+  instantCounts(id: number): { sent: number; sentBytes: number; received: number; receivedBytes: number } {
+    const out = new Uint32Array(4);
+    this.lib.standin_instant_counts(id, out);
+    return { sent: out[0]!, sentBytes: out[1]!, received: out[2]!, receivedBytes: out[3]! };
   }
 
   /** Removes it from discovery (removal notifications follow). Open handles keep their handler. */
@@ -160,6 +183,11 @@ export class Standin {
   /** Delays each asynchronous completion on the library's completion thread. */
   setCompletionDelay(microseconds: number): void {
     this.lib.standin_set_completion_delay_us(microseconds);
+  }
+
+  /** Keeps the thread that posted each completion in the library this long after posting it. */
+  setCompletionLinger(microseconds: number): void {
+    this.lib.standin_set_completion_linger_us(microseconds);
   }
 
   /** Keeps the notifier thread busy (running stand-in code) this long before each event. */

@@ -119,6 +119,7 @@ static pthread_mutex_t cq_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cq_cond = PTHREAD_COND_INITIALIZER;
 static request *cq_head, *cq_tail;
 static uint32_t completion_delay_us;
+static uint32_t completion_linger_us;
 static int completion_inline; /* standin_set_completion_thread(0): deliver on the completing thread */
 static pthread_once_t completion_once = PTHREAD_ONCE_INIT;
 
@@ -141,10 +142,9 @@ static void deliver(request *r) {
   }
   request_retire(r);
   pthread_mutex_unlock(&standin_lock);
-  if (p) {
-    standin_port_post(p, key, ctx, ov, (ULONG_PTR)st, bytes);
-    standin_port_unref(p);
-  }
+  if (p) standin_port_post(p, key, ctx, ov, (ULONG_PTR)st, bytes); /* drops our reference */
+  uint32_t linger = __atomic_load_n(&completion_linger_us, __ATOMIC_RELAXED);
+  if (linger) usleep(linger); /* as a completing thread preempted right after posting */
 }
 
 static void *completion_thread(void *arg) {
@@ -314,6 +314,12 @@ static NTSTATUS start_request(HANDLE h, DWORD code, void *in, DWORD in_len, void
   }
   STAT_ADD(ST_REQUESTS_STARTED, 1);
   STAT_ADD(ST_REQUESTS_OUTSTANDING, 1);
+  if (standin_instant_transfer(dev->iface, code, in, in_len, out, out_len, &r->bytes)) {
+    r->state = R_DONE_SYNC; /* the instant transport (transport.c) completed it inside dispatch */
+    STAT_ADD(ST_COMPLETIONS, 1);
+    pthread_mutex_unlock(&standin_lock);
+    return finish_dispatch(r, bytes);
+  }
   uint32_t token = token_of(r), iface = dev->iface;
   forward_fn forward = g_forward;
   pthread_mutex_unlock(&standin_lock);
@@ -425,6 +431,12 @@ EXPORT void standin_set_completion_thread(int32_t on) {
  * the window in which cancellation races completion). */
 EXPORT void standin_set_completion_delay_us(uint32_t us) {
   __atomic_store_n(&completion_delay_us, us, __ATOMIC_RELAXED);
+}
+
+/** The thread that posts a completion stays in the stand-in `us` microseconds after posting it,
+ * as a thread preempted there would: whatever it still held would outlive the harvest. */
+EXPORT void standin_set_completion_linger_us(uint32_t us) {
+  __atomic_store_n(&completion_linger_us, us, __ATOMIC_RELAXED);
 }
 
 /** Copies up to `n` counters (the ST_* order of standin.h) into `out`. */

@@ -59,11 +59,7 @@ static void drop_packets(port *p) {
   p->tail = NULL;
 }
 
-void standin_port_unref(port *p) {
-  pthread_mutex_lock(&p->m);
-  int last = --p->refs == 0;
-  pthread_mutex_unlock(&p->m);
-  if (!last) return;
+static void port_free(port *p) {
   drop_packets(p);
   pthread_cond_destroy(&p->c);
   pthread_mutex_destroy(&p->m);
@@ -71,25 +67,36 @@ void standin_port_unref(port *p) {
   STAT_ADD(ST_PORTS_ALIVE, -1);
 }
 
+void standin_port_unref(port *p) {
+  pthread_mutex_lock(&p->m);
+  int last = --p->refs == 0;
+  pthread_mutex_unlock(&p->m);
+  if (last) port_free(p);
+}
+
 int standin_port_post(port *p, ULONG_PTR key, OVERLAPPED *ov, OVERLAPPED *iosb, ULONG_PTR internal, DWORD bytes) {
   packet *k = malloc(sizeof *k);
-  if (!k) return 0;
-  *k = (packet){ key, ov, iosb, internal, bytes, NULL };
   pthread_mutex_lock(&p->m);
-  if (p->closed) {
-    pthread_mutex_unlock(&p->m);
-    free(k);
+  int queued = k && !p->closed;
+  if (queued) {
+    *k = (packet){ key, ov, iosb, internal, bytes, NULL };
+    if (p->tail) p->tail->next = k; else p->head = k;
+    p->tail = k;
+    /* Counted before the packet is visible: counted after the unlock, a harvester could dequeue
+     * (and count) it first, and a test sampling in between sees one packet too few posted. */
+    STAT_ADD(ST_PACKETS_POSTED, 1);
+    pthread_cond_signal(&p->c);
+  } else if (k) {
     STAT_ADD(ST_PACKETS_DROPPED, 1);
-    return 0;
   }
-  if (p->tail) p->tail->next = k; else p->head = k;
-  p->tail = k;
-  /* Counted before the packet is visible: counted after the unlock, a harvester could dequeue
-   * (and count) it first, and a test sampling in between sees one packet too few posted. */
-  STAT_ADD(ST_PACKETS_POSTED, 1);
-  pthread_cond_signal(&p->c);
+  /* The poster's reference goes in the same critical section that makes the packet visible: a
+   * poster preempted after the unlock must not keep the port alive after its handle is closed by
+   * whoever dequeued the packet (which made "the port went with the last device" flaky). */
+  int last = --p->refs == 0;
   pthread_mutex_unlock(&p->m);
-  return 1;
+  if (!queued) free(k);
+  if (last) port_free(p);
+  return queued;
 }
 
 void standin_port_close(port *p) {
@@ -177,8 +184,7 @@ EXPORT BOOL WINAPI GetQueuedCompletionStatusEx(HANDLE port_handle, OVERLAPPED_EN
 EXPORT BOOL WINAPI PostQueuedCompletionStatus(HANDLE port_handle, DWORD bytes, ULONG_PTR key, OVERLAPPED *ov) {
   port *p = port_from_handle(port_handle);
   if (!p) { standin_set_last_error(ERROR_INVALID_HANDLE); return FALSE; }
-  int ok = standin_port_post(p, key, ov, NULL, 0, bytes); /* never touches *ov: it is just a value */
-  standin_port_unref(p);
+  int ok = standin_port_post(p, key, ov, NULL, 0, bytes); /* never touches *ov: it is just a value; drops our reference */
   if (!ok) { standin_set_last_error(ERROR_INVALID_HANDLE); return FALSE; }
   return TRUE;
 }

@@ -111,7 +111,8 @@ void standin_port_ref(port *p);
 void standin_port_unref(port *p);
 /* Queues a packet returning `ov` to the dequeuer; for an I/O request `iosb` is its status block,
  * written with `internal` and `bytes` when the packet is dequeued (NULL for a posted packet).
- * Returns 0 (and drops it) when the port's handle is already closed. */
+ * Returns 0 (and drops it) when the port's handle is already closed. Consumes the caller's
+ * reference to `p` (standin_port_ref), dropped under the port's lock as the packet is queued. */
 int standin_port_post(port *p, ULONG_PTR key, OVERLAPPED *ov, OVERLAPPED *iosb, ULONG_PTR internal, DWORD bytes);
 /* The port's handle was closed: drop queued packets, wake waiters with ERROR_ABANDONED_WAIT_0. */
 void standin_port_close(port *p);
@@ -139,6 +140,14 @@ void standin_device_unref(device *dev);       /* caller holds the lock */
 
 /* kernel32.c: the interface an open device handle is on (0 for none or a closed one). Locked. */
 uint32_t standin_handle_interface(HANDLE h);
+
+/* Device interface ids run from 1 to STANDIN_MAX_IFACES and are never reused (cfgmgr32.c). */
+#define STANDIN_MAX_IFACES 4096
+
+/* transport.c: completes a bulk transfer on an interface switched to the instant native transport
+ * (setting *bytes, returning 1), or returns 0 to leave it to the JS driver. Caller holds the lock. */
+int standin_instant_transfer(uint32_t iface, DWORD code, const void *in, DWORD in_len, void *out, DWORD out_len,
+                             DWORD *bytes);
 
 /* cfgmgr32.c: the interface a symbolic link names (0 when none is present). Caller holds the lock. */
 uint32_t standin_interface_by_link(const WCHAR *link);

@@ -3,6 +3,7 @@
  * round ends either with the read completed with the packet or cancelled with the packet left
  * for the next read: never lost, never delivered twice.
  */
+import { getEventListeners } from 'node:events';
 import * as assert from 'uvu/assert';
 import { isUsbFnError } from '../../lib/errors.js';
 import { waitUntil } from '../wait.js';
@@ -34,6 +35,25 @@ wineSuite('cancellation racing completion', (it) => {
         await sent;
       }
       assert.equal(received, Array.from({ length: 40 }, (_, i) => i));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('one signal on four pending reads: one listener, and its abort cancels all four, losing nothing', async () => {
+    const { s, outId } = await configuredStack();
+    try {
+      const ac = new AbortController();
+      const reads = Array.from({ length: 4 }, () => s.driver.transferOut(outId, new Uint8Array(512), { signal: ac.signal }).then(() => 'done', (e: unknown) => e));
+      await waitUntil(() => s.device.pending({ pipeId: outId }) === 4, 'the four reads held by the emulator', 30_000);
+      assert.ok(getEventListeners(ac.signal, 'abort').length <= 2, 'not one listener per read (driver and device at most one each)');
+      ac.abort();
+      for (const outcome of await Promise.all(reads)) assert.ok(isUsbFnError(outcome) && outcome.code === 'USBFN_ERR_CANCELED', String(outcome));
+      const sent = s.host.bulkOut(BULK_OUT, Uint8Array.of(7));
+      const again = new Uint8Array(512);
+      assert.is(await s.driver.transferOut(outId, again), 1, 'the packet went to the next read');
+      assert.is(again[0], 7);
+      await sent;
     } finally {
       await s.close();
     }

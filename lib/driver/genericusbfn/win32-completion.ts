@@ -6,7 +6,7 @@
  * default, shared with fs, dns, crypto and zlib), returning a batch of OVERLAPPED_ENTRYs. A
  * BUS_EVENT_NOTIFICATION may pend for hours, so a blocked call per request is never an option
  * (with those threads all blocked, an unrelated fs.stat was measured waiting 195 ms). The
- * harvester holds one of those threads for as long as a device is open: see warnSmallThreadpool.
+ * harvester holds one of those threads for as long as a device is open: see warnSmallThreadpool (win32-threadpool.ts).
  *
  * Design, measured with `npx tsx benchmarks/koffi-vs-direct.ts --sweep harvester` (koffi →
  * stand-in → emulator, 8 TRANSFER_OUTs outstanding, 5 fresh processes, median (min..max)
@@ -38,6 +38,7 @@ import createDebug from 'debug';
 import { INFINITE, WAIT_TIMEOUT } from '../../../native-defs/win32-api.js';
 import { IoctlError } from './ioctl-device.js';
 import { INVALID_HANDLE_VALUE, kernel32, OVERLAPPED_ENTRY_LAYOUT, readPointer, type Kernel32 } from './win32-ffi.js';
+import { warnSmallThreadpool } from './win32-threadpool.js';
 
 const debug = createDebug('usbfn:win32');
 
@@ -52,6 +53,13 @@ const WAKE_INTERVAL_MS = 1000;
  * only consumer, so no limit is wanted.
  */
 const PORT_CONCURRENCY = 0x7fffffff;
+/**
+ * Same-turn harvests (expectPacket) allowed per event-loop turn: a transport that always completes
+ * at once still lets the event loop run after at most this many (× batch completions).
+ */
+const SAME_TURN_POLLS = 16;
+/** Queues same-turn harvests: a `.then` on it costs one promise, where queueMicrotask also makes an AsyncResource. */
+const RESOLVED = Promise.resolve();
 
 /** Tuning of the harvester (the benchmark compares these; the defaults are the measured best). */
 export interface HarvesterOptions {
@@ -82,37 +90,6 @@ export interface CompletionSink {
 }
 
 let shared: CompletionPort | null = null;
-let threadpoolWarned = false;
-
-/**
- * libuv's threadpool size as libuv reads it (UV_THREADPOOL_SIZE at first use: default 4, below 1
- * taken as 1, above 1024 as 1024).
- */
-export function libuvThreadpoolSize(env: NodeJS.ProcessEnv = process.env): number {
-  const n = Number.parseInt(env.UV_THREADPOOL_SIZE ?? '', 10);
-  return Number.isNaN(n) ? 4 : Math.min(1024, Math.max(1, n));
-}
-
-/**
- * The harvester holds one libuv threadpool thread while a device is open (see the top). With
- * UV_THREADPOOL_SIZE=1 that is every thread: each fs, dns, crypto, zlib or other koffi async call
- * of the process then waits for the blocked call to return, up to WAKE_INTERVAL_MS each, far from
- * the cause. That one case is reported through process.emitWarning (code USBFN_THREADPOOL), once:
- * Node's own channel for misconfiguration, which the application can route or silence
- * (process.on('warning'), --no-warnings); the library itself never writes to the console. Any
- * other size is only logged (usbfn:win32): the cost there is one thread of the pool.
- */
-function warnSmallThreadpool(): void {
-  const size = libuvThreadpoolSize();
-  debug('libuv threadpool: %d threads, 1 held by the harvester while a device is open', size);
-  if (size >= 2 || threadpoolWarned) return;
-  threadpoolWarned = true;
-  process.emitWarning(
-    'UV_THREADPOOL_SIZE=1: the usbfn Windows backend holds that one libuv thread while a device is open, so fs, dns, ' +
-      'crypto and zlib calls wait up to 1 s each. Set UV_THREADPOOL_SIZE to 2 or more (default 4).',
-    { code: 'USBFN_THREADPOOL' },
-  );
-}
 
 export class CompletionPort {
   /** The process's port, created (and its harvester started) when the first device needs it. */
@@ -129,6 +106,18 @@ export class CompletionPort {
   private readonly removedView: DataView;
   private nextKey = WAKE_KEY + 1;
   private emptyPolls = 0;
+  /**
+   * What comes next: a poll on the next event-loop turn ('poll'), the blocked call (out on a pool
+   * thread, writing `entries`: nothing else may touch them then), or nothing ('stopped').
+   */
+  private mode: 'poll' | 'wait' | 'stopped' = 'wait';
+  private sameTurnQueued = false;
+  private sameTurnBudget = SAME_TURN_POLLS;
+  /** A same-turn harvest got packets (counts as busy at the turn's poll) or the wake packet. */
+  private sameTurnBusy = false;
+  private sameTurnWoken = false;
+  private readonly pollNextTurn = () => this.poll();
+  private readonly sameTurnHarvest = () => this.harvestSameTurn();
   private stopping = false;
   private stopped: Promise<void>;
   private onStopped!: () => void;
@@ -168,6 +157,20 @@ export class CompletionPort {
     return key;
   }
 
+  /**
+   * A device's request completed inside its call (NtDeviceIoControlFile returned neither
+   * STATUS_PENDING nor an error): its packet is queued already. While the harvester is polling,
+   * it is harvested in this turn, in a microtask, as the pure-JS path settles at once, instead of
+   * waiting for the next event-loop turn (~5 µs a turn on a loaded 2-vCPU VM, all of it paid by
+   * the few completions of that turn). At most SAME_TURN_POLLS such harvests per turn.
+   */
+  expectPacket(): void {
+    if (this.sameTurnQueued || this.mode !== 'poll' || this.sameTurnBudget === 0 || this.sameTurnWoken) return;
+    this.sameTurnBudget--;
+    this.sameTurnQueued = true;
+    void RESOLVED.then(this.sameTurnHarvest);
+  }
+
   /** Forgets a device (all its completions harvested); the last one out closes the port. */
   release(key: number): Promise<void> {
     this.sinks.delete(key);
@@ -201,6 +204,7 @@ export class CompletionPort {
 
   /** Issues the one blocked call; its callback dispatches what it got and decides what is next. */
   private wait(): void {
+    this.mode = 'wait';
     const { batch, timeoutMs } = this.tuning;
     const onResult = (err: unknown, ok: number) => {
       if (err) debug('GetQueuedCompletionStatusEx call failed: %O', err);
@@ -244,15 +248,35 @@ export class CompletionPort {
    */
   private next(busy: boolean, stop: boolean): void {
     this.emptyPolls = busy ? 0 : this.emptyPolls + 1;
-    if (stop) this.onStopped();
-    else if (this.emptyPolls < this.tuning.poll) setImmediate(() => this.poll());
-    else this.wait();
+    if (stop) {
+      this.mode = 'stopped';
+      this.onStopped();
+    } else if (this.emptyPolls < this.tuning.poll) {
+      this.mode = 'poll';
+      setImmediate(this.pollNextTurn);
+    } else {
+      this.wait();
+    }
   }
 
   private poll(): void {
     const ok = this.k32.GetQueuedCompletionStatusEx(this.handle, this.entries, this.tuning.batch, this.removed, 0, 0);
     const n = ok ? this.removedView.getUint32(0, true) : 0;
-    this.next(n > 0, this.dispatch(n));
+    const woken = this.dispatch(n) || this.sameTurnWoken;
+    const busy = n > 0 || this.sameTurnBusy;
+    this.sameTurnBusy = false;
+    this.sameTurnBudget = SAME_TURN_POLLS;
+    this.next(busy, woken);
+  }
+
+  /** expectPacket's microtask: one zero-timeout call, only while no blocked call is out. */
+  private harvestSameTurn(): void {
+    this.sameTurnQueued = false;
+    if (this.mode !== 'poll' || this.sameTurnWoken) return;
+    const ok = this.k32.GetQueuedCompletionStatusEx(this.handle, this.entries, this.tuning.batch, this.removed, 0, 0);
+    const n = ok ? this.removedView.getUint32(0, true) : 0;
+    if (n > 0) this.sameTurnBusy = true;
+    if (this.dispatch(n)) this.sameTurnWoken = true; // the turn's poll stops the harvester
   }
 
   /** Polls without waiting until the port is empty; true if the wake packet was among them. */

@@ -41,7 +41,7 @@ import {
 import {
   FILE_FLAG_OVERLAPPED, FILE_SHARE_READ, FILE_SHARE_WRITE, GENERIC_READ, GENERIC_WRITE, NT_SEVERITY_ERROR, NT_SEVERITY_WARNING,
   OPEN_EXISTING,
-  STATUS_SUCCESS, ntStatusSeverity,
+  STATUS_PENDING, STATUS_SUCCESS, ntStatusSeverity,
 } from '../../../native-defs/win32-api.js';
 import { ioctlName } from '../../../native-defs/ioctl.js';
 import { IoctlError, type IoctlDevice } from './ioctl-device.js';
@@ -53,14 +53,25 @@ import { watchHandleRemoval, type CmNotification } from './win32-notification.js
 const debug = createDebug('usbfn:win32');
 const ERROR_PATH_NOT_FOUND = 3;
 
+/**
+ * Signals listened to at once before the idle ones are let go (sweepSignals): a caller passing a
+ * fresh signal per request never makes the set, or the signals it holds, grow past this.
+ */
+const LISTENED_SIGNALS_MAX = 64;
+const noop = (): void => {};
+
+/**
+ * One request from issue to harvest, one record per OVERLAPPED slot, reused: `live` while the
+ * kernel may still use its buffers. `input` and `output` are held until harvest so the memory the
+ * kernel uses cannot be collected, and dropped then.
+ */
 interface Pending {
-  resolve(bytes: number): void;
-  reject(err: IoctlError): void;
-  /** Held until harvest so the memory the kernel uses cannot be collected. */
+  live: boolean;
+  resolve: (bytes: number) => void;
+  reject: (err: IoctlError) => void;
   input: Uint8Array | null;
   output: Uint8Array | null;
-  signal?: AbortSignal;
-  onAbort?: () => void;
+  signal: AbortSignal | null;
 }
 
 export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
@@ -86,7 +97,24 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
   }
 
   private readonly pool = new OverlappedPool();
-  private readonly pending: (Pending | undefined)[] = [];
+  /** By OVERLAPPED slot; a record is created with its slot and reused (see Pending). */
+  private readonly pending: Pending[] = [];
+  /**
+   * The signals this device listens to, each with one listener however many of its requests are
+   * pending (a BulkPipe passes one signal for all its transfers): adding and removing a listener
+   * per request cost ~0.3 µs, a tenth of a transfer. Kept after their requests settle, so a
+   * signal's next request costs a Set lookup; idle ones are let go past LISTENED_SIGNALS_MAX, and
+   * all at close().
+   */
+  private readonly listened = new Set<AbortSignal>();
+  private readonly onAbort = (event: Event): void => this.cancelAll(event.target as AbortSignal);
+  /** The new Promise's settle functions, handed over by `capture` (one closure per device, not per request). */
+  private nextResolve: (bytes: number) => void = noop;
+  private nextReject: (err: IoctlError) => void = noop;
+  private readonly capture = (resolve: (bytes: number) => void, reject: (err: IoctlError) => void): void => {
+    this.nextResolve = resolve;
+    this.nextReject = reject;
+  };
   private readonly port: CompletionPort;
   private readonly key: number;
   private readonly nt: Ntdll = ntdll();
@@ -118,7 +146,9 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       return Promise.reject(new IoctlError(ERROR_INVALID_PARAMETER, 0, 'signal must be an AbortSignal'));
     }
-    return new Promise<number>((resolve, reject) => this.issue(code, { resolve, reject, input, output }, signal));
+    const promise = new Promise<number>(this.capture);
+    this.issue(code, input, output, signal ?? null);
+    return promise;
   }
 
   /** See IoctlDevice.close: CancelIoEx on everything, wait for each completion, close the handle. */
@@ -130,7 +160,7 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
   /** @internal Called by the completion port with each harvested OVERLAPPED of this device. */
   onCompletion(overlapped: number): void {
     const slot = this.pool.slotOf(overlapped);
-    if (slot < 0 || !this.pending[slot]) {
+    if (slot < 0 || !this.pending[slot]?.live) {
       debug('%s: completion for an OVERLAPPED not in flight (0x%s) ignored', this.path, overlapped.toString(16));
       return;
     }
@@ -163,13 +193,18 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
     this.k32.CloseHandle(this.handle);
   }
 
-  private issue(code: number, request: Pending, signal: AbortSignal | undefined): void {
+  /** Issues the request whose Promise `capture` just made; settles it at once if nothing was queued. */
+  private issue(code: number, input: Uint8Array | null, output: Uint8Array | null, signal: AbortSignal | null): void {
     const slot = this.pool.acquire();
-    this.pending[slot] = request; // before the call: the driver may complete inside it
+    const request = (this.pending[slot] ??= { live: false, resolve: noop, reject: noop, input: null, output: null, signal: null });
+    request.live = true; // before the call: the driver may complete inside it
+    request.resolve = this.nextResolve;
+    request.reject = this.nextReject;
+    request.input = input;
+    request.output = output;
     const overlapped = this.pool.address(slot);
     let status: number;
     try {
-      const { input, output } = request;
       // The OVERLAPPED is both the status block and the APC context (what the packet hands
       // back), with no event and no APC routine: exactly what DeviceIoControl passes.
       status = this.nt.NtDeviceIoControlFile(this.handle, null, null, overlapped, overlapped, code, input, input?.byteLength ?? 0, output, output?.byteLength ?? 0);
@@ -180,16 +215,44 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
     }
     // An error completed synchronously: no packet, no status block. Anything else: a packet follows.
     if (ntStatusSeverity(status) === NT_SEVERITY_ERROR) return this.settle(slot, this.nt.RtlNtStatusToDosError(status), 0);
+    if (status !== STATUS_PENDING) this.port.expectPacket(); // completed inside the call: its packet is queued
     if (debug.enabled) debug('%s: %s pending in slot %d', this.path, ioctlName(code) ?? code.toString(16), slot);
-    if (!signal) return;
+    if (signal === null) return;
+    // Listened to only now: an abort during the call (by something the driver did) is caught by
+    // the check below, never by a listener cancelling a request the kernel has not returned yet.
     request.signal = signal;
-    request.onAbort = () => this.cancel(slot);
-    signal.addEventListener('abort', request.onAbort, { once: true });
-    if (signal.aborted) this.cancel(slot); // aborted by something the driver did during the call
+    if (signal.aborted) return this.cancel(slot);
+    if (!this.listened.has(signal)) this.listen(signal);
+  }
+
+  private listen(signal: AbortSignal): void {
+    if (this.listened.size >= LISTENED_SIGNALS_MAX) this.sweepSignals();
+    this.listened.add(signal);
+    signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Lets go of every listened signal no pending request carries (all of them once closed). */
+  private sweepSignals(): void {
+    const inUse = new Set<AbortSignal>();
+    for (const request of this.pending) if (request.live && request.signal) inUse.add(request.signal);
+    for (const signal of this.listened) {
+      if (inUse.has(signal)) continue;
+      signal.removeEventListener('abort', this.onAbort);
+      this.listened.delete(signal);
+    }
+  }
+
+  /** A listened signal aborted: cancel each pending request it carries. */
+  private cancelAll(signal: AbortSignal): void {
+    this.listened.delete(signal); // its listener was `once`
+    for (let slot = 0; slot < this.pending.length; slot++) {
+      const request = this.pending[slot]!;
+      if (request.live && request.signal === signal) this.cancel(slot);
+    }
   }
 
   private cancel(slot: number): void {
-    if (!this.pending[slot]) return;
+    if (!this.pending[slot]?.live) return;
     // FALSE with ERROR_NOT_FOUND: it completed already and its packet is on its way. Either way
     // it settles once, when harvested.
     if (!this.k32.CancelIoEx(this.handle, this.pool.address(slot))) {
@@ -199,13 +262,16 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
 
   private settle(slot: number, errno: number, bytes: number, message?: string): void {
     const request = this.pending[slot]!;
-    this.pending[slot] = undefined;
+    const { resolve, reject } = request;
+    request.live = false;
+    request.resolve = request.reject = noop;
+    request.input = request.output = null; // the kernel is done with them: let them go
+    request.signal = null;
     this.pool.release(slot);
-    if (request.onAbort) request.signal!.removeEventListener('abort', request.onAbort);
     if (errno === ERROR_IO_PENDING) errno = ERROR_GEN_FAILURE;
     if (errno === ERROR_OPERATION_ABORTED && this.removed) errno = ERROR_DEVICE_NOT_CONNECTED; // cancelled by the removal
-    if (errno === 0) request.resolve(bytes);
-    else request.reject(new IoctlError(errno, bytes, message));
+    if (errno === 0) resolve(bytes);
+    else reject(new IoctlError(errno, bytes, message));
     if (this.pool.size === 0 && this.onIdle) this.onIdle();
   }
 
@@ -219,6 +285,7 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
     }
     this.closeHandle();
     this.pool.free();
+    this.sweepSignals(); // nothing is pending: every listener goes
     await unregistered;
     debug('closed %s', this.path);
     await this.port.release(this.key);

@@ -40,7 +40,8 @@ export class OverlappedPool {
     if (this.freed) throw new Error('OverlappedPool used after free()');
     if (this.freeSlots.length === 0) this.grow();
     const slot = this.freeSlots.pop()!;
-    const { view, offset } = this.locate(slot);
+    const view = this.viewOf(slot);
+    const offset = offsetOf(slot);
     for (let i = 0; i < OVERLAPPED_LAYOUT.size; i += 4) view.setUint32(offset + i, 0, true);
     view.setUint32(offset + OVERLAPPED_LAYOUT.internal, STATUS_PENDING, true);
     this.inUse++;
@@ -71,14 +72,12 @@ export class OverlappedPool {
 
   /** OVERLAPPED.Internal: the request's NTSTATUS (STATUS_PENDING while in flight), unsigned 32-bit. */
   status(slot: number): number {
-    const { view, offset } = this.locate(slot);
-    return view.getUint32(offset + OVERLAPPED_LAYOUT.internal, true);
+    return this.viewOf(slot).getUint32(offsetOf(slot) + OVERLAPPED_LAYOUT.internal, true);
   }
 
   /** OVERLAPPED.InternalHigh: the bytes transferred. */
   bytes(slot: number): number {
-    const { view, offset } = this.locate(slot);
-    return readPointer(view, offset + OVERLAPPED_LAYOUT.internalHigh);
+    return readPointer(this.viewOf(slot), offsetOf(slot) + OVERLAPPED_LAYOUT.internalHigh);
   }
 
   /** Frees every slab, exactly once. Only call when no slot is acquired (nothing in the kernel). */
@@ -101,8 +100,13 @@ export class OverlappedPool {
     for (let i = SLAB_SLOTS - 1; i >= 0; i--) this.freeSlots.push(first + i);
   }
 
-  private locate(slot: number): { view: DataView; offset: number } {
-    const slab = this.slabs[Math.floor(slot / SLAB_SLOTS)]!;
-    return { view: slab.view, offset: (slot % SLAB_SLOTS) * OVERLAPPED_LAYOUT.size };
+  /** The DataView over the slot's slab (status and bytes are read per completion: no object per call). */
+  private viewOf(slot: number): DataView {
+    return this.slabs[(slot / SLAB_SLOTS) | 0]!.view;
   }
+}
+
+/** The slot's byte offset within its slab. */
+function offsetOf(slot: number): number {
+  return (slot % SLAB_SLOTS) * OVERLAPPED_LAYOUT.size;
 }
