@@ -39,7 +39,9 @@ export type Capability =
   /** A transfer issued on a halted pipe fails STALLED (GenericUSBFn.sys; FunctionFS queues it behind the halt). */
   | 'halted-transfer-fails'
   /** GET_PIPE_STATE sees the host's CLEAR_FEATURE(ENDPOINT_HALT) at once (FunctionFS learns it only when data moves). */
-  | 'live-pipe-state';
+  | 'live-pipe-state'
+  /** Setup packets reach the function as the host sent them: wIndex whole, device-recipient requests forwarded (FunctionFS keeps wIndex's low byte only and stalls those). */
+  | 'setup-as-sent';
 
 export interface TestBackend {
   name: string;

@@ -3,6 +3,7 @@ import { backends } from '../backends.js';
 import { lifecycleSuite } from './suite-lifecycle.js';
 import { transfersSuite } from './suite-transfers.js';
 import { controlSuite } from './suite-control.js';
+import { recipientsSuite } from './suite-recipients.js';
 
 for (const backend of backends) {
   if (backend.skip) {
@@ -12,4 +13,5 @@ for (const backend of backends) {
   lifecycleSuite(backend);
   transfersSuite(backend);
   controlSuite(backend);
+  recipientsSuite(backend);
 }

@@ -70,6 +70,8 @@ export interface ContractSuite {
   (name: string, body: Body): void;
   /** The test where the backend can produce every one of `needs`; elsewhere a skip with the reason. */
   needs(...needs: Capability[]): (name: string, body: Body) => void;
+  /** The test where the backend cannot produce `cap` (it documents another behaviour instead); elsewhere a skip. */
+  lacks(cap: Capability): (name: string, body: Body) => void;
   run(): void;
 }
 
@@ -92,6 +94,11 @@ export function contractSuite(title: string, backend: TestBackend): ContractSuit
     const why = needs.map((n) => backend.cannot?.[n]).find((reason) => reason !== undefined);
     if (why === undefined) return add(name, body);
     report?.('skip', `${title}: ${name}`, why);
+    s.skip(name, body);
+  };
+  test.lacks = (cap) => (name, body) => {
+    if (backend.cannot?.[cap] !== undefined) return add(name, body);
+    report?.('skip', `${title}: ${name}`, `this backend has ${cap}`);
     s.skip(name, body);
   };
   test.run = () => s.run();

@@ -17,6 +17,7 @@ import type { TestBackend } from '../backend-types.js';
 import { lifecycleSuite } from '../contract/suite-lifecycle.js';
 import { transfersSuite } from '../contract/suite-transfers.js';
 import { controlSuite } from '../contract/suite-control.js';
+import { recipientsSuite } from '../contract/suite-recipients.js';
 import { VmHost } from './vm-host.js';
 
 const [mountPoint, gadgetDir, peerPath, resultsFile, speed = 'high'] = process.argv.slice(2);
@@ -47,6 +48,7 @@ const functionFsBackend: TestBackend = {
     'genericusbfn-specifics': 'GenericUSBFn.sys behaviour: Win32 error numbers, interface GUID and registry options, REGISTER_USB_STRING (FunctionFS takes its strings with the descriptors), DEACTIVATE',
     'halted-transfer-fails': 'FunctionFS queues a transfer on a halted endpoint until the halt is cleared (the contract case checks that instead)',
     'live-pipe-state': 'FunctionFS is never told of the host\'s CLEAR_FEATURE(ENDPOINT_HALT): pipe state clears when data moves',
+    'setup-as-sent': 'f_fs.c rewrites wIndex into the function\'s numbering (its low byte only) and stalls device-recipient requests (the case checking that runs instead)',
   },
   report(outcome, test, detail) {
     const line = `${outcome} [ffs contract] ${test}${detail ? `: ${detail.replace(/\s+/g, ' ')}` : ''}`;
@@ -55,7 +57,7 @@ const functionFsBackend: TestBackend = {
   },
   async create() {
     await endpointsGone();
-    const host = new VmHost(peerPath!, speed);
+    const host = new VmHost(peerPath!, speed, CONTRACT_FUNCTION.endpoints.map((e) => e.address));
     const driver = await FunctionFsDriver.open({ mountPoint: mountPoint!, function: CONTRACT_FUNCTION, udc, name: 'contract', bind, unbind, release: unbind });
     return {
       driver,
@@ -73,3 +75,4 @@ const functionFsBackend: TestBackend = {
 lifecycleSuite(functionFsBackend);
 transfersSuite(functionFsBackend);
 controlSuite(functionFsBackend);
+recipientsSuite(functionFsBackend);

@@ -50,6 +50,7 @@ start_gadget() {
     kill -0 "$(cat /tmp/gadget.pid)" 2>/dev/null || { say "gadget exited early: $*"; return 1; }
     sleep 0.1
   done
+  say "gadget ready: $1 ${2##*/}"
 }
 
 stop_gadget() {

@@ -30,6 +30,7 @@ run_checks() {
   start_gadget "$@" || { echo "FAIL [$label] gadget did not start (see gadget.log)" | tee -a "$OUT/results"; return; }
   for step in $steps; do
     speed=${step%:*}; checks=${step#*:}
+    say "step [$label] $step"
     unbind; load_hcd "$speed"
     if bind; then
       timeout 240 "$HOST" "$speed" $checks "$label" | sed -u "s/^\(ok\|FAIL\) /\1 [$label] /" | tee -a "$OUT/results"
@@ -43,6 +44,7 @@ run_checks() {
 # The driver contract suite (test/contract/) on FunctionFS against this host stack
 # (test/e2e/ffs-contract.ts): each case writes ok / FAIL / skip (with its reason) to the results.
 run_contract() {
+  say "step [ffs contract]"
   unbind; load_hcd high
   timeout 300 node "$CACHE/ffs-contract.mjs" $FFS $G "$CACHE/bin/usb-host-peer" "$OUT/results" high >> "$OUT/gadget.log" 2>&1
   [ $? -eq 124 ] && echo "FAIL [ffs contract] the suite did not finish within 300 s" | tee -a "$OUT/results"
@@ -55,6 +57,7 @@ run_contract() {
 run_examples() {
   run_checks "example echo-device --mount" "high:demo" sh "$REPO/test/e2e/guest-lib.sh" example-echo "$CACHE" --mount $FFS
   label="example echo-device, its own gadget"
+  say "step [$label]"
   unbind; load_hcd high
   start_gadget sh "$REPO/test/e2e/guest-lib.sh" example-echo "$CACHE" || { echo "FAIL [$label] did not start (see gadget.log)" | tee -a "$OUT/results"; stop_gadget; return; }
   udc=$(ls /sys/class/udc | head -1); deadline=$(($(now) + 60))
@@ -70,25 +73,29 @@ run_examples() {
 
 # The serial scenario: usbfn's CDC-ACM function on FunctionFS, the kernel's cdc_acm (loaded by
 # the initramfs, bound with no new_id) and npm serialport on /dev/ttyACM0 (test/e2e/serial-host.mjs).
-# usage: run_serial <label> <event log> <serial-state|no-serial-state> <gadget command...>
+# usage: run_serial <label> <event log> <serial-state|no-serial-state> <echo bytes> <gadget command...>
 # The gadget must touch /tmp/gadget.ready once its descriptors are written, or (the CLI, which
 # has no ready file) the bind is retried until FunctionFS has them.
-SERIAL_BYTES=$((16 * 1024 * 1024))
 run_serial() {
-  label=$1; events=$2; state=$3; shift 3
+  label=$1; events=$2; state=$3; bytes=$4; shift 4
+  say "step [$label]"
   rm -f "$events"; load_hcd high
   start_gadget "$@" || { echo "FAIL [$label] gadget did not start (see gadget.log)" | tee -a "$OUT/results"; stop_gadget; return; }
   if bind; then
-    timeout 420 node "$REPO/test/e2e/serial-host.mjs" "$events" $SERIAL_BYTES "$state" 2>> "$OUT/gadget.log" \
+    timeout 420 node "$REPO/test/e2e/serial-host.mjs" "$events" "$bytes" "$state" 2>> "$OUT/gadget.log" \
       | sed -u "s/^\(ok\|FAIL\|note\) /\1 [$label] /" | tee -a "$OUT/results"
   else
     echo "FAIL [$label] the host never configured the device" | tee -a "$OUT/results"
   fi
   unbind; stop_gadget
 }
+# The serial function's volume check is the first scenario's 8 MiB (the README's figure: 64 of
+# the host's 128 KiB windows; 16 MiB took 23-150 s as the machine's load went from 6 to 12).
+# The CLI adds only its stdin/stdout bridge, which 2 MiB (16 windows, 32 times a FIFO's buffer)
+# drives through backpressure many times over (16 MiB through it took 85 s under load).
 serial_scenarios() {
-  run_serial "serial" /tmp/serial-events serial-state node "$CACHE/serial-gadget.mjs" $FFS /tmp/gadget.ready /tmp/serial-events
-  [ -f "$CACHE/usbfn-cli.mjs" ] && run_serial "usbfn serial CLI" /tmp/cli-events no-serial-state sh "$REPO/test/e2e/guest-lib.sh" cli-serial "$CACHE"
+  run_serial "serial" /tmp/serial-events serial-state $((8 * 1024 * 1024)) node "$CACHE/serial-gadget.mjs" $FFS /tmp/gadget.ready /tmp/serial-events
+  [ -f "$CACHE/usbfn-cli.mjs" ] && run_serial "usbfn serial CLI" /tmp/cli-events no-serial-state $((2 * 1024 * 1024)) sh "$REPO/test/e2e/guest-lib.sh" cli-serial "$CACHE"
 }
 
 if [ "$PLAN" = bench ]; then

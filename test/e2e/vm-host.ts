@@ -2,8 +2,9 @@
  * The host side of the contract suite in the end-to-end VM: the kernel's host stack through
  * libusb (test/e2e/host-peer.c), shaped like the part of the emulator's SimulatedHost the suites
  * use: enumerate, bulkIn, bulkOut, controlTransfer, clearHalt, isHalted (the last two return
- * promises: the suites await them). Endpoints are named by the addresses the function declares;
- * the peer maps them to the ones the UDC chose (dummy_hcd turns OUT 0x01 into 0x02).
+ * promises: the suites await them). Endpoints are named by the addresses the function declares
+ * (also in the wIndex of an endpoint-recipient control request); they are mapped to the ones
+ * the UDC chose (dummy_hcd turns OUT 0x01 into 0x02).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -20,8 +21,11 @@ export class VmHost {
   private nextId = 1;
   private endpoints = { in: 0, out: 0 };
 
-  /** @param peerPath the built host-peer; @param speed the speed dummy_hcd was loaded for */
-  constructor(private readonly peerPath: string, private readonly speed: string) {}
+  /**
+   * @param peerPath the built host-peer; @param speed the speed dummy_hcd was loaded for;
+   * @param declared the endpoint addresses the function declares
+   */
+  constructor(private readonly peerPath: string, private readonly speed: string, private readonly declared: readonly number[] = [0x81, 0x01]) {}
 
   /** The UDC is bound already (driver.activate()): waits for the kernel to enumerate, opens the device. */
   async enumerate(options: { speed?: string } = {}): Promise<void> {
@@ -50,7 +54,9 @@ export class VmHost {
   }
 
   async controlTransfer(setup: SetupPacket, data?: Uint8Array, options: { timeoutMs?: number } = {}): Promise<Uint8Array> {
-    const { bmRequestType, bRequest, wValue, wIndex, wLength } = setup;
+    const { bmRequestType, bRequest, wValue, wLength } = setup;
+    const namesDeclaredEndpoint = (bmRequestType & 0x1f) === 2 && this.declared.includes(setup.wIndex);
+    const wIndex = namesDeclaredEndpoint ? this.address(setup.wIndex) : setup.wIndex;
     const reply = await this.call('controlTransfer', `ctrl ${bmRequestType} ${bRequest} ${wValue} ${wIndex} ${wLength} ${hex(data)} ${options.timeoutMs ?? 20000}`);
     return bmRequestType & 0x80 ? bytes(reply) : new Uint8Array(0);
   }

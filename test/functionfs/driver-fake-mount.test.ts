@@ -46,6 +46,19 @@ async function fakeMount(): Promise<Fake> {
 
 const t = (name: string, fn: () => Promise<void>) => (skip ? undefined : test(name, fn));
 
+/** A fake mount whose blobs the test took off ep0 already: what ep0 holds next is the events the test plays. */
+async function eventsOnly(): Promise<Fake> {
+  const f = await fakeMount();
+  fs.readSync(f.ep0, Buffer.alloc(4096));
+  return f;
+}
+
+/** Plays the kernel queueing a SETUP of these 8 bytes; resolves with the bus event the driver makes of it. */
+async function playSetup(f: Fake, setup: number[]) {
+  fs.writeSync(f.ep0, ev(4, setup));
+  return f.driver.nextBusEvent({ signal: AbortSignal.timeout(5000) });
+}
+
 t('open writes the descriptors then the strings blob to ep0', async () => {
   const f = await fakeMount();
   const written = Buffer.alloc(4096);
@@ -56,8 +69,7 @@ t('open writes the descriptors then the strings blob to ep0', async () => {
 });
 
 t('ep0 events come out as bus events, in order', async () => {
-  const f = await fakeMount();
-  fs.readSync(f.ep0, Buffer.alloc(4096));
+  const f = await eventsOnly();
   fs.writeSync(f.ep0, Buffer.concat([ev(0), ev(2), ev(5), ev(6)]));
   const types = [];
   for (let i = 0; i < 5; i++) types.push((await f.driver.nextBusEvent({ signal: AbortSignal.timeout(5000) })).type);
@@ -66,16 +78,25 @@ t('ep0 events come out as bus events, in order', async () => {
 });
 
 t('a SETUP pauses the pump until answered; the handshake of a no-data request is a 0-byte read', async () => {
-  const f = await fakeMount();
-  fs.readSync(f.ep0, Buffer.alloc(4096));
-  fs.writeSync(f.ep0, ev(4, [0x21, 0x03, 0, 0, 0, 0, 0, 0]));
-  const e = await f.driver.nextBusEvent({ signal: AbortSignal.timeout(5000) });
+  const f = await eventsOnly();
+  const e = await playSetup(f, [0x21, 0x03, 0, 0, 0, 0, 0, 0]);
   assert.equal(e, { type: 'setup', setup: { bmRequestType: 0x21, bRequest: 3, wValue: 0, wIndex: 0, wLength: 0 } });
   fs.writeSync(f.ep0, ev(3)); // queued behind the pending request
   await f.driver.controlHandshakeOut();
   const again = await f.driver.controlHandshakeOut().catch((err: unknown) => err);
   assert.ok(isUsbFnError(again, 'USBFN_ERR_INVALID_STATE'), 'a second handshake has no request to complete');
   assert.equal(await f.driver.nextBusEvent({ signal: AbortSignal.timeout(5000) }), { type: 'unconfigured' });
+  await f.close();
+});
+
+t('an endpoint-recipient SETUP names the declared address, not the kernel\'s endpoint file number', async () => {
+  const f = await eventsOnly();
+  // f_fs.c hands wIndex over as the endpoint file's number: ep2 is the second endpoint, OUT 0x01
+  const e = await playSetup(f, [0xa2, 0x05, 0, 0, 2, 0, 2, 0]);
+  assert.equal(e, { type: 'setup', setup: { bmRequestType: 0xa2, bRequest: 5, wValue: 0, wIndex: 0x01, wLength: 2 } });
+  await f.driver.setPipeState(0, true);
+  const i = await playSetup(f, [0x21, 0x05, 0, 0, 0, 0, 0, 0]); // an interface's wIndex is kept as it is
+  assert.equal(i, { type: 'setup', setup: { bmRequestType: 0x21, bRequest: 5, wValue: 0, wIndex: 0, wLength: 0 } });
   await f.close();
 });
 

@@ -1,10 +1,27 @@
 /**
- * What the write-order tests share: the host reading 1-byte writes through bus faults, and the
- * check that each arrived once, in order.
+ * What the write-order tests share: `count` 1-byte writes queued with eight in flight, the host
+ * reading them through bus faults, and the check that each arrived once, in order.
  */
 import * as assert from 'uvu/assert';
-import type { BulkWriter } from '../../lib/stream/bulk-pipe.js';
+import { BulkWriter } from '../../lib/stream/bulk-pipe.js';
 import { BULK_IN, until, type StreamStack } from '../stream/helpers.js';
+
+/** How many writes the order tests keep in flight: the faults land among them. */
+export const WRITES_IN_FLIGHT = 8;
+
+/**
+ * A writer on BULK_IN that fails the test on a stream error, with writes 0..count-1 (one byte
+ * each) queued; resolves once eight are in flight. `stallPollMs` (a host halt test): the writer
+ * polls the pipe state that often and its 'stall' events are expected.
+ */
+export async function oneByteWritesInFlight(s: StreamStack, count: number, options: { stallPollMs?: number } = {}): Promise<BulkWriter> {
+  const writer = new BulkWriter({ driver: s.driver, link: s.link, in: BULK_IN, writesInFlight: WRITES_IN_FLIGHT, ...options });
+  writer.on('error', (e) => assert.unreachable(`stream error: ${e}`));
+  if (options.stallPollMs !== undefined) writer.on('stall', () => undefined);
+  for (let i = 0; i < count; i++) writer.write(Buffer.from([i]));
+  await until(() => writer.stats.writesPending === WRITES_IN_FLIGHT, 'eight writes in flight');
+  return writer;
+}
 
 /**
  * Reads from BULK_IN into `got` until it holds `count` bytes. A failed read (a bus loss, a halt)

@@ -10,11 +10,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as IOCTL from '../../native-defs/ioctl.js';
-import { BulkWriter } from '../../lib/stream/bulk-pipe.js';
 import { BULK_IN, TRANSFER_IN, forEachBackend, until, withStack, type StreamStack } from '../stream/helpers.js';
-import { Standin } from '../win32-standin/host.js';
-import { standinBackend } from '../win32-standin/backend.js';
-import { assertInOrder, readThroughFaults } from './order.js';
+import { assertInOrder, oneByteWritesInFlight, readThroughFaults } from './order.js';
+import { standinTest } from './late-harvest.js';
 
 const SET_FEATURE = 3;
 const CLEAR_FEATURE = 1;
@@ -26,11 +24,7 @@ const endpointHalt = (s: StreamStack, bRequest: number) =>
 forEachBackend((backend, it) => {
   it('writes through a host halt cleared while the device checks it reach the host once each, in order', () =>
     withStack(backend, async (s) => {
-      const writer = new BulkWriter({ driver: s.driver, link: s.link, in: BULK_IN, writesInFlight: 8, stallPollMs: 5 });
-      writer.on('error', (e) => assert.unreachable(`stream error: ${e}`));
-      writer.on('stall', () => undefined);
-      for (let i = 0; i < 10; i++) writer.write(Buffer.from([i]));
-      await until(() => writer.stats.writesPending === 8, 'eight writes in flight');
+      const writer = await oneByteWritesInFlight(s, 10, { stallPollMs: 5 });
       let step: 'halt' | 'clear' | 'done' = 'halt';
       const onIoctl = (info: { code: number }) => {
         if (step === 'halt' && info.code === TRANSFER_IN) {
@@ -60,40 +54,30 @@ forEachBackend((backend, it) => {
  * write 1's success, came before write 8's failure in the completion port, so the driver had no
  * failure to check yet and write 9 went out ahead of write 8's re-send.
  */
-if (standinBackend.skip) {
-  test.skip(`koffi-standin: ${standinBackend.skip}`);
-} else {
-  test('koffi-standin: writes through a host halt the device learns of late reach the host once each, in order', () =>
-    withStack(standinBackend, async (s) => {
-      const standin = Standin.load() as Standin;
-      const writer = new BulkWriter({ driver: s.driver, link: s.link, in: BULK_IN, writesInFlight: 8, stallPollMs: 5 });
-      writer.on('error', (e) => assert.unreachable(`stream error: ${e}`));
-      writer.on('stall', () => undefined);
-      for (let i = 0; i < 10; i++) writer.write(Buffer.from([i]));
-      await until(() => writer.stats.writesPending === 8, 'eight writes in flight');
-      standin.setCompletionDelay(60_000);
-      let cleared = false;
-      const onIoctl = (info: { code: number }) => {
-        if (info.code !== TRANSFER_IN || cleared) return;
-        cleared = true;
-        queueMicrotask(() => {
-          endpointHalt(s, CLEAR_FEATURE); // write 8 has just failed on the halt
-          standin.setCompletionDelay(0); // what is queued keeps its order
-        });
-      };
-      const got: number[] = [];
-      try {
-        got.push(...(await s.host.bulkIn(BULK_IN, 64)), ...(await s.host.bulkIn(BULK_IN, 64)));
-        endpointHalt(s, SET_FEATURE);
-        s.device.on('ioctl', onIoctl);
-        await until(() => cleared, 'write 8');
-      } finally {
-        s.device.off('ioctl', onIoctl);
-        standin.setCompletionDelay(0);
-      }
-      await readThroughFaults(s, got, 10);
-      await assertInOrder(got, 10, writer);
-    }));
-}
+standinTest('writes through a host halt the device learns of late reach the host once each, in order', async (s, standin) => {
+  const writer = await oneByteWritesInFlight(s, 10, { stallPollMs: 5 });
+  standin.setCompletionDelay(60_000);
+  let cleared = false;
+  const onIoctl = (info: { code: number }) => {
+    if (info.code !== TRANSFER_IN || cleared) return;
+    cleared = true;
+    queueMicrotask(() => {
+      endpointHalt(s, CLEAR_FEATURE); // write 8 has just failed on the halt
+      standin.setCompletionDelay(0); // what is queued keeps its order
+    });
+  };
+  const got: number[] = [];
+  try {
+    got.push(...(await s.host.bulkIn(BULK_IN, 64)), ...(await s.host.bulkIn(BULK_IN, 64)));
+    endpointHalt(s, SET_FEATURE);
+    s.device.on('ioctl', onIoctl);
+    await until(() => cleared, 'write 8');
+  } finally {
+    s.device.off('ioctl', onIoctl);
+    standin.setCompletionDelay(0);
+  }
+  await readThroughFaults(s, got, 10);
+  await assertInOrder(got, 10, writer);
+});
 
 test.run();

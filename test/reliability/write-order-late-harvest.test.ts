@@ -13,42 +13,30 @@
  * real host's minimum), all before the device harvests anything.
  */
 import { test } from 'uvu';
-import * as assert from 'uvu/assert';
-import { BulkWriter } from '../../lib/stream/bulk-pipe.js';
-import { Standin } from '../win32-standin/host.js';
-import { standinBackend } from '../win32-standin/backend.js';
-import { BULK_IN, until, withStack } from '../stream/helpers.js';
-import { assertInOrder, readThroughFaults } from './order.js';
+import { BULK_IN } from '../stream/helpers.js';
+import { assertInOrder, oneByteWritesInFlight, readThroughFaults } from './order.js';
+import { standinTest } from './late-harvest.js';
 
 const HARVEST_LAG_US = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-if (standinBackend.skip) {
-  test.skip(`koffi-standin: ${standinBackend.skip}`);
-} else {
-  test('koffi-standin: ten 1-byte writes through an unconfigure the device harvests late reach the host once each, in order', () =>
-    withStack(standinBackend, async (s) => {
-      const standin = Standin.load() as Standin;
-      const writer = new BulkWriter({ driver: s.driver, link: s.link, in: BULK_IN, writesInFlight: 8 });
-      writer.on('error', (e) => assert.unreachable(`stream error: ${e}`));
-      for (let i = 0; i < 10; i++) writer.write(Buffer.from([i]));
-      await until(() => writer.stats.writesPending === 8, 'eight writes in flight');
-      standin.setCompletionDelay(HARVEST_LAG_US);
-      const got: number[] = [];
-      try {
-        s.host.suspend(); // two notification slots complete before the loss...
-        s.host.resume();
-        got.push(...(await s.host.bulkIn(BULK_IN, 64))); // ...then write 0's success...
-        s.host.unconfigure(); // ...then the cancellations of 1-7 and the loss
-        await sleep(15);
-        s.host.configure(1);
-      } finally {
-        standin.setCompletionDelay(0); // the packets already queued keep their order
-      }
-      await readThroughFaults(s, got, 10);
-      await assertInOrder(got, 10, writer);
-    }));
-}
+standinTest('ten 1-byte writes through an unconfigure the device harvests late reach the host once each, in order', async (s, standin) => {
+  const writer = await oneByteWritesInFlight(s, 10);
+  standin.setCompletionDelay(HARVEST_LAG_US);
+  const got: number[] = [];
+  try {
+    s.host.suspend(); // two notification slots complete before the loss...
+    s.host.resume();
+    got.push(...(await s.host.bulkIn(BULK_IN, 64))); // ...then write 0's success...
+    s.host.unconfigure(); // ...then the cancellations of 1-7 and the loss
+    await sleep(15);
+    s.host.configure(1);
+  } finally {
+    standin.setCompletionDelay(0); // the packets already queued keep their order
+  }
+  await readThroughFaults(s, got, 10);
+  await assertInOrder(got, 10, writer);
+});
 
 /*
  * The 700 s koffi soak (seed 20261206, trace of its replay): a reset cancelled nothing (the host
@@ -56,27 +44,20 @@ if (standinBackend.skip) {
  * the device sent on those late successes while the bus was down were refused; one it sent on a
  * later success, after the host had configured again, went out ahead of their re-sends.
  */
-if (!standinBackend.skip) {
-  test('koffi-standin: writes refused while the bus is down, sent on completions harvested late, keep their order', () =>
-    withStack(standinBackend, async (s) => {
-      const standin = Standin.load() as Standin;
-      const writer = new BulkWriter({ driver: s.driver, link: s.link, in: BULK_IN, writesInFlight: 8 });
-      writer.on('error', (e) => assert.unreachable(`stream error: ${e}`));
-      for (let i = 0; i < 12; i++) writer.write(Buffer.from([i]));
-      await until(() => writer.stats.writesPending === 8, 'eight writes in flight');
-      standin.setCompletionDelay(HARVEST_LAG_US);
-      const got: number[] = [];
-      try {
-        while (got.length < 8) got.push(...(await s.host.bulkIn(BULK_IN, 64))); // all eight taken, none harvested
-        s.host.reset('high'); // cancels nothing; write 8, sent on write 0's success, is refused
-        await sleep(90); // write 0's success (60 ms) is harvested while the bus is down
-        s.host.configure(1); // write 9, sent on write 1's success (120 ms), reaches this session
-      } finally {
-        standin.setCompletionDelay(0);
-      }
-      await readThroughFaults(s, got, 12);
-      await assertInOrder(got, 12, writer);
-    }));
-}
+standinTest('writes refused while the bus is down, sent on completions harvested late, keep their order', async (s, standin) => {
+  const writer = await oneByteWritesInFlight(s, 12);
+  standin.setCompletionDelay(HARVEST_LAG_US);
+  const got: number[] = [];
+  try {
+    while (got.length < 8) got.push(...(await s.host.bulkIn(BULK_IN, 64))); // all eight taken, none harvested
+    s.host.reset('high'); // cancels nothing; write 8, sent on write 0's success, is refused
+    await sleep(90); // write 0's success (60 ms) is harvested while the bus is down
+    s.host.configure(1); // write 9, sent on write 1's success (120 ms), reaches this session
+  } finally {
+    standin.setCompletionDelay(0);
+  }
+  await readThroughFaults(s, got, 12);
+  await assertInOrder(got, 12, writer);
+});
 
 test.run();

@@ -46,8 +46,9 @@
  * - Standard requests (GET_DESCRIPTOR string, GET/SET_CONFIGURATION, GET/SET_INTERFACE,
  *   GET_STATUS, CLEAR/SET_FEATURE(ENDPOINT_HALT), SET_ADDRESS) are answered by the emulator;
  *   other standard requests (device/configuration descriptors: UFX's job) stall. String 0
- *   defaults to LANGID 0x0409 unless registered. Class requests addressed to another
- *   interface stall.
+ *   defaults to LANGID 0x0409 unless registered. Class and vendor requests addressed to another
+ *   interface, to an endpoint the interface does not declare, or to "other" stall (as FunctionFS
+ *   stalls them); those to the device are forwarded.
  * - SET_CONFIGURATION (also when already configured) clears halts and posts Configured, and
  *   does not cancel transfers; SET_INTERFACE only posts SetInterface (alternate settings share
  *   one pipe set). Suspend keeps transfers pending; no packets move until Resume.

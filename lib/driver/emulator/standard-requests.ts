@@ -4,7 +4,7 @@
  * standard requests itself — here, from the emulator's own state.
  */
 import type { SetupPacket } from '../../../native-defs/codec.js';
-import { decodeRequestType, USB_STRING_DESCRIPTOR_TYPE } from '../../../native-defs/enums.js';
+import { decodeRequestType, USB_STRING_DESCRIPTOR_TYPE, type RequestRecipient } from '../../../native-defs/enums.js';
 import type { EmulatorCore } from './core.js';
 import { DEFAULT_LANGID_DESCRIPTOR, stringDescriptor } from './descriptors.js';
 
@@ -37,9 +37,28 @@ export function disposeSetup(core: EmulatorCore, setup: SetupPacket): SetupDispo
   }
   if (t.type === 'reserved') return STALL;
   if (t.type === 'vendor' && !core.options.forwardVendorRequests) return STALL;
-  // A request addressed to another interface is not this function's to answer.
-  if (t.recipient === 'interface' && (setup.wIndex & 0xff) !== core.options.interfaceNumber) return STALL;
-  return FORWARD;
+  return addressesThisFunction(core, t.recipient, setup.wIndex) ? FORWARD : STALL;
+}
+
+/**
+ * Whether a class or vendor request is this function's to answer, by its recipient: its own
+ * interface, one of its own endpoints (wIndex's low byte an endpoint address it declares), or
+ * the device. A request to another interface or endpoint, or to "other", belongs to nobody here
+ * and is stalled, as Linux's FunctionFS stalls it (f_fs.c, ffs_func_setup: EDOM / EOPNOTSUPP).
+ * The device recipient stays forwarded: GenericUSBFn.sys's behaviour there is undocumented
+ * (FunctionFS refuses it: the README lists that per backend).
+ */
+function addressesThisFunction(core: EmulatorCore, recipient: RequestRecipient, wIndex: number): boolean {
+  switch (recipient) {
+    case 'device':
+      return true;
+    case 'interface':
+      return (wIndex & 0xff) === core.options.interfaceNumber;
+    case 'endpoint':
+      return core.pipeByAddress(wIndex & 0xff) !== undefined;
+    default:
+      return false;
+  }
 }
 
 /** The data stage of a standard request, or null to stall it. */

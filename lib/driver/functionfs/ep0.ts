@@ -12,6 +12,14 @@
  * A newer SETUP or a disconnect makes the pending one fail with EIDRM (USBFN_ERR_CANCELED).
  * The data stage is a short synchronous call: the host has already started the transfer.
  * Limitation: while a deferred request is unanswered, later ep0 events wait in the kernel.
+ *
+ * wIndex: the kernel rewrites it into the function's own numbering before the SETUP reaches
+ * ep0 (f_fs.c, ffs_func_setup), keeping only its low byte: an interface-recipient request names
+ * the function's interface 0 (what the class info reports); an endpoint-recipient one names the
+ * endpoint file's number (ep1..epN, descriptor order), which this module turns back into the
+ * address the function declares, as the emulator and GenericUSBFn.sys name it. Requests to the
+ * device or "other" recipients, or to interfaces and endpoints not the function's, are stalled
+ * by the kernel and never arrive.
  */
 import createDebug from 'debug';
 import type { BusEvent, BusSpeed, OpOptions } from '../driver.js';
@@ -43,7 +51,16 @@ export class Ep0 {
   private statusDone = false;
   private closed = false;
 
-  constructor(private readonly ffi: LinuxFfi, private readonly fd: number, private readonly speed: () => BusSpeed | null) {}
+  /**
+   * @param endpointAddresses the declared address of each endpoint file, ep1 first (wIndex of
+   *   endpoint-recipient requests is mapped back through it; empty: left as the kernel gives it)
+   */
+  constructor(
+    private readonly ffi: LinuxFfi,
+    private readonly fd: number,
+    private readonly speed: () => BusSpeed | null,
+    private readonly endpointAddresses: readonly number[] = [],
+  ) {}
 
   /** Starts watching ep0. Idempotent. */
   start(): void {
@@ -174,12 +191,22 @@ export class Ep0 {
     }
     for (const event of events) {
       if (event.type === 'setup') {
-        this.pending = event.setup;
+        const setup = this.declaredEndpointIndex(event.setup);
+        this.pending = setup;
         this.statusDone = false;
         this.poll?.stop();
-      }
-      this.deliver(event);
+        this.deliver({ ...event, setup });
+      } else this.deliver(event);
     }
+  }
+
+  /** An endpoint-recipient request's wIndex, the kernel's endpoint file number, as the declared address (see the module comment). */
+  private declaredEndpointIndex(setup: SetupPacket): SetupPacket {
+    if ((setup.bmRequestType & 0x1f) !== 2) return setup;
+    const address = this.endpointAddresses[setup.wIndex - 1];
+    debug('endpoint-recipient SETUP: the kernel says ep%d, declared 0x%s', setup.wIndex, address?.toString(16));
+    if (address === undefined) return setup;
+    return { ...setup, wIndex: address };
   }
 
   private deliver(event: BusEvent): void {

@@ -79,7 +79,8 @@ export class FunctionFsDriver implements UsbFnDriver {
     private readonly epFds: number[],
     private readonly aio: AioQueue,
   ) {
-    this.ep0 = new Ep0(ffi, ep0Fd, () => (this.speed = readUdcSpeed(options.udc) ?? this.speed));
+    const speed = () => (this.speed = readUdcSpeed(options.udc) ?? this.speed);
+    this.ep0 = new Ep0(ffi, ep0Fd, speed, blobs.function.endpoints.map((e) => e.address));
     this.names = ['', ...blobs.function.endpoints.map((e) => `${e.isIn ? 'transferIn' : 'transferOut'} ep${e.pipeId}`)];
     this.ep0.start();
   }
