@@ -12,6 +12,14 @@ export const FUNCTIONFS_HAS_FS_DESC = 1;
 export const FUNCTIONFS_HAS_HS_DESC = 2;
 export const FUNCTIONFS_HAS_SS_DESC = 4;
 export const FUNCTIONFS_HAS_MS_OS_DESC = 8;
+/**
+ * Forward control requests of every recipient the kernel does not answer itself (device,
+ * "other") to ep0, wIndex as sent (Linux ≥ 4.6). Without it f_fs.c stalls them, and a device whose
+ * vendor requests name the device recipient (as the emulator and GenericUSBFn.sys take them)
+ * would work on Windows and not on Linux. In a gadget of several FunctionFS functions, the first
+ * in the configuration gets them.
+ */
+export const FUNCTIONFS_ALL_CTRL_RECIP = 64;
 
 /** Event types of struct usb_functionfs_event. */
 export const FfsEventType = Object.freeze({ BIND: 0, UNBIND: 1, ENABLE: 2, DISABLE: 3, SETUP: 4, SUSPEND: 5, RESUME: 6 } as const);
@@ -100,7 +108,7 @@ export function encodeExtCompatDescriptor(e: FfsExtCompat): Uint8Array {
  * flag set (fs, hs, ss, os), then the fs, hs, ss descriptors and the MS OS descriptors.
  */
 export function encodeFfsDescriptors(d: FfsSpeedDescriptors, extCompat: FfsExtCompat[] = []): Uint8Array {
-  let flags = FUNCTIONFS_HAS_FS_DESC | FUNCTIONFS_HAS_HS_DESC;
+  let flags = FUNCTIONFS_HAS_FS_DESC | FUNCTIONFS_HAS_HS_DESC | FUNCTIONFS_ALL_CTRL_RECIP;
   const counts = [countDescriptors(d.full), countDescriptors(d.high)];
   const bodies = [d.full, d.high];
   if (d.super) {

@@ -48,7 +48,7 @@ const functionFsBackend: TestBackend = {
     'genericusbfn-specifics': 'GenericUSBFn.sys behaviour: Win32 error numbers, interface GUID and registry options, REGISTER_USB_STRING (FunctionFS takes its strings with the descriptors), DEACTIVATE',
     'halted-transfer-fails': 'FunctionFS queues a transfer on a halted endpoint until the halt is cleared (the contract case checks that instead)',
     'live-pipe-state': 'FunctionFS is never told of the host\'s CLEAR_FEATURE(ENDPOINT_HALT): pipe state clears when data moves',
-    'setup-as-sent': 'f_fs.c rewrites wIndex into the function\'s numbering (its low byte only) and stalls device-recipient requests (the case checking that runs instead)',
+    'setup-as-sent': 'f_fs.c rewrites an interface request\'s wIndex into the function\'s numbering, its low byte only (the case checking that runs instead)',
   },
   report(outcome, test, detail) {
     const line = `${outcome} [ffs contract] ${test}${detail ? `: ${detail.replace(/\s+/g, ' ')}` : ''}`;

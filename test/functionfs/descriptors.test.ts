@@ -18,11 +18,13 @@ const body = [
   ...intf, ...ep(0x81, 512), ...ep(0x02, 512),
   ...intf, ...ep(0x81, 1024), ...comp, ...ep(0x02, 1024), ...comp,
 ];
-const RECIPE_DESCRIPTORS = [...le32(3), ...le32(12 + body.length), ...le32(7), ...body];
+// Flags: the recipe's FS | HS | SS (7), plus FUNCTIONFS_ALL_CTRL_RECIP (64), which usbfn adds so
+// device- and other-recipient requests reach the function (the recipe's gadget answers none).
+const RECIPE_DESCRIPTORS = [...le32(3), ...le32(12 + body.length), ...le32(7 | 64), ...body];
 const iface = [...Buffer.from('ffs-test-iface\0')];
 const RECIPE_STRINGS = [...le32(2), ...le32(16 + 2 + iface.length), ...le32(1), ...le32(1), ...le16(0x0409), ...iface];
 
-test('descriptors v2 blob equals ffs-gadget.c byte for byte', () => {
+test('descriptors v2 blob equals ffs-gadget.c byte for byte, but for FUNCTIONFS_ALL_CTRL_RECIP', () => {
   const blobs = buildFfsBlobs({ endpoints: [{ address: 0x81 }, { address: 0x02 }], interfaceString: 'ffs-test-iface' });
   assert.equal([...blobs.descriptors], RECIPE_DESCRIPTORS);
 });
@@ -42,7 +44,7 @@ test('msOs adds FUNCTIONFS_HAS_MS_OS_DESC, a count and one extended compat ID de
   const blobs = buildFfsBlobs({ msOs: { compatibleId: 'WINUSB' } });
   const d = blobs.descriptors;
   const view = new DataView(d.buffer, d.byteOffset);
-  assert.is(view.getUint32(8, true), 15);
+  assert.is(view.getUint32(8, true), 15 | 64); // FS, HS, SS, MS OS; ALL_CTRL_RECIP
   assert.is(view.getUint32(24, true), 1); // os_count after fs, hs, ss counts
   const os = d.subarray(d.length - 35);
   assert.equal([...os.subarray(0, 11)], [0, 35, 0, 0, 0, 0x00, 0x01, 4, 0, 1, 0]);

@@ -47,8 +47,9 @@
  *   GET_STATUS, CLEAR/SET_FEATURE(ENDPOINT_HALT), SET_ADDRESS) are answered by the emulator;
  *   other standard requests (device/configuration descriptors: UFX's job) stall. String 0
  *   defaults to LANGID 0x0409 unless registered. Class and vendor requests addressed to another
- *   interface, to an endpoint the interface does not declare, or to "other" stall (as FunctionFS
- *   stalls them); those to the device are forwarded.
+ *   interface or to an endpoint the interface does not declare stall (as FunctionFS stalls them);
+ *   those to the device or to "other" are forwarded as sent (as FunctionFS forwards them with
+ *   FUNCTIONFS_ALL_CTRL_RECIP).
  * - SET_CONFIGURATION (also when already configured) clears halts and posts Configured, and
  *   does not cancel transfers; SET_INTERFACE only posts SetInterface (alternate settings share
  *   one pipe set). Suspend keeps transfers pending; no packets move until Resume.

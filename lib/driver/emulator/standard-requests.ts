@@ -42,22 +42,20 @@ export function disposeSetup(core: EmulatorCore, setup: SetupPacket): SetupDispo
 
 /**
  * Whether a class or vendor request is this function's to answer, by its recipient: its own
- * interface, one of its own endpoints (wIndex's low byte an endpoint address it declares), or
- * the device. A request to another interface or endpoint, or to "other", belongs to nobody here
- * and is stalled, as Linux's FunctionFS stalls it (f_fs.c, ffs_func_setup: EDOM / EOPNOTSUPP).
- * The device recipient stays forwarded: GenericUSBFn.sys's behaviour there is undocumented
- * (FunctionFS refuses it: the README lists that per backend).
+ * interface, one of its own endpoints (wIndex's low byte an endpoint address it declares), the
+ * device, or "other". A request to another interface or endpoint belongs to nobody here and is
+ * stalled, as Linux's FunctionFS stalls it (f_fs.c, ffs_func_setup: EDOM). Device and "other"
+ * requests are forwarded as sent, as FunctionFS forwards them with FUNCTIONFS_ALL_CTRL_RECIP
+ * (which usbfn sets); GenericUSBFn.sys's documentation leaves them open.
  */
 function addressesThisFunction(core: EmulatorCore, recipient: RequestRecipient, wIndex: number): boolean {
   switch (recipient) {
-    case 'device':
-      return true;
     case 'interface':
       return (wIndex & 0xff) === core.options.interfaceNumber;
     case 'endpoint':
       return core.pipeByAddress(wIndex & 0xff) !== undefined;
     default:
-      return false;
+      return true;
   }
 }
 

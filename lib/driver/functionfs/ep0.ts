@@ -17,9 +17,9 @@
  * ep0 (f_fs.c, ffs_func_setup), keeping only its low byte: an interface-recipient request names
  * the function's interface 0 (what the class info reports); an endpoint-recipient one names the
  * endpoint file's number (ep1..epN, descriptor order), which this module turns back into the
- * address the function declares, as the emulator and GenericUSBFn.sys name it. Requests to the
- * device or "other" recipients, or to interfaces and endpoints not the function's, are stalled
- * by the kernel and never arrive.
+ * address the function declares, as the emulator and GenericUSBFn.sys name it. Requests to
+ * interfaces and endpoints not the function's are stalled by the kernel and never arrive;
+ * device and "other" ones arrive as sent (FUNCTIONFS_ALL_CTRL_RECIP, set in the blob).
  */
 import createDebug from 'debug';
 import type { BusEvent, BusSpeed, OpOptions } from '../driver.js';

@@ -16,8 +16,8 @@
  * Entry points: UsbFnDevice.open({ functionfs }), openFunctionFs(target), FunctionFsDriver.open(),
  * createGadget(); the pure parts (buildFfsBlobs, mapFfsEvents) load no native code.
  * Known limits: one interface per function; class-specific descriptors other than HID, CCID and
- * DFU are refused by the kernel (EINVAL, through at least 6.1); requests to the device recipient
- * are not forwarded by FunctionFS; while a deferred setup request is unanswered, later ep0
+ * DFU are refused by the kernel (EINVAL, through at least 6.1); device- and other-recipient
+ * requests arrive only through FUNCTIONFS_ALL_CTRL_RECIP (set, Linux ≥ 4.6); while a deferred setup request is unanswered, later ep0
  * events wait in the kernel.
  */
 export { FunctionFsDriver, type FunctionFsDriverOptions } from './ffs-driver.js';
