@@ -104,24 +104,11 @@ export class BufferPool {
     this.free.push(slot);
   }
 
-  /**
-   * The slot of the pool buffer that `bytes` views from its first byte (the buffer itself or a
-   * subarray of it starting at 0), or -1. O(1) for the slab's buffers; a buffer that replaced a
-   * surrendered one is searched for.
-   */
-  slotOf(bytes: Uint8Array): number {
-    const slab = this.slab;
-    if (slab !== null && bytes.buffer === slab.buffer) {
-      const offset = bytes.byteOffset - slab.byteOffset;
-      const slot = offset / this.bufferSize;
-      if (offset >= 0 && Number.isInteger(slot) && slot < this.capacity && this.views[slot].buffer === slab.buffer) return slot;
-      return -1;
-    }
-    for (let i = 0; i < this.views.length; i++) {
-      const view = this.views[i];
-      if (view.buffer === bytes.buffer && view.byteOffset === bytes.byteOffset) return i;
-    }
-    return -1;
+  /** The slot index of `buffer`, a buffer of this pool (not a view of one), or -1. */
+  slotOf(buffer: Uint8Array): number {
+    // An identity scan of at most `capacity` (readsOutstanding, or twice that) references:
+    // cheaper than reading `.buffer` / `.byteOffset` to compute it.
+    return this.views.indexOf(buffer as Buffer);
   }
 
   /**
@@ -137,8 +124,8 @@ export class BufferPool {
 
   /** The slot of `buffer`, which must be lent; else USBFN_ERR_INVALID_ARG (a bug in the caller). */
   private lentSlot(buffer: Buffer, verb: string): number {
-    const slot = this.slotOf(buffer);
-    if (slot < 0 || this.views[slot] !== buffer || this.lentFlags[slot] === 0) throw new UsbFnError(ErrorCodes.INVALID_ARG, `${verb} a buffer this pool did not lend`);
+    const slot = this.views.indexOf(buffer);
+    if (slot < 0 || this.lentFlags[slot] === 0) throw new UsbFnError(ErrorCodes.INVALID_ARG, `${verb} a buffer this pool did not lend`);
     return slot;
   }
 

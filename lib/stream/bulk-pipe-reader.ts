@@ -23,6 +23,7 @@ import { ErrorCodes, UsbFnError } from '../errors.js';
 import type { ResolvedPipeOptions } from './bulk-pipe-options.js';
 import { PipeEndpoint, bytesBeforeCancel, debug, type PipeHost } from './bulk-pipe-endpoint.js';
 import { openTransfer } from './pipe-transfer.js';
+import { Ring } from './ring.js';
 
 /** What the reader needs from its stream: a Readable's push. */
 export interface ReadableHost extends PipeHost {
@@ -86,7 +87,7 @@ export interface ReaderStats {
 export class OutPipeReader extends PipeEndpoint {
   readonly pool: BufferPool;
   /** Issued reads in issue order; completions are pushed from the front only. */
-  private readonly slots: ReadSlot[] = [];
+  private readonly slots: Ring<ReadSlot>;
   /** Slots done with, for the next reads. */
   private readonly spareSlots: ReadSlot[] = [];
   /** The stream asked for data and no push has said "full" since. */
@@ -107,6 +108,7 @@ export class OutPipeReader extends PipeEndpoint {
     super(driver, link, endpointAddress, 'out', options, stream);
     // 'lend': as many buffers again as reads, for the consumer to hold (see the option).
     this.pool = new BufferPool(options.readSize, options.readBuffers === 'lend' ? 2 * options.readsOutstanding : options.readsOutstanding);
+    this.slots = new Ring<ReadSlot>(this.pool.capacity); // a read holds a pool buffer: never more
     this.lentChunks = options.readBuffers === 'lend' ? new Array<Uint8Array | null>(this.pool.capacity).fill(null) : [];
   }
 
@@ -158,7 +160,7 @@ export class OutPipeReader extends PipeEndpoint {
 
   /** Pushes settled reads from the front, in issue order, then tops the outstanding reads up. */
   private deliver(): void {
-    while (this.slots.length > 0 && this.slots[0].settled) {
+    while (this.slots.peek()?.settled) {
       const slot = this.slots.shift()!;
       if (slot.error === null) this.pushReceived(slot);
       else this.dropFailed(slot);
@@ -184,8 +186,8 @@ export class OutPipeReader extends PipeEndpoint {
    * Throws USBFN_ERR_INVALID_ARG for a chunk this pipe did not lend or that came back already.
    */
   returnChunk(chunk: Uint8Array): void {
-    const slot = chunk instanceof Uint8Array && this.lentChunks.length > 0 ? this.pool.slotOf(chunk) : -1;
-    if (slot < 0 || this.lentChunks[slot] !== chunk) throw new UsbFnError(ErrorCodes.INVALID_ARG, 'returnChunk: not a chunk this pipe lent, or returned already');
+    const slot = chunk instanceof Uint8Array ? this.lentChunks.indexOf(chunk) : -1;
+    if (slot < 0) throw new UsbFnError(ErrorCodes.INVALID_ARG, 'returnChunk: not a chunk this pipe lent, or returned already');
     this.lentChunks[slot] = null;
     this.pool.release(this.lentBuffers[slot]);
     if (!this.closed) this.pump();
@@ -243,7 +245,7 @@ export class OutPipeReader extends PipeEndpoint {
 
   protected release(): void {
     // Every transfer has settled: deliver() has already returned their buffers.
-    for (const slot of this.slots.splice(0)) if (slot.settled) this.pool.release(slot.buffer);
+    for (const slot of this.slots.drain()) if (slot.settled) this.pool.release(slot.buffer);
     this.pool.destroy();
   }
 }

@@ -66,14 +66,16 @@ export class BulkTransfer implements TransferHandle {
     const code = transferCode(this.direction, options);
     const signal = options?.signal;
     const admitted = admitTransfer(this.ctx, code, pipeId, buffer, signal);
-    const sink = this.sink;
-    // A refusal settles one microtask on, as a rejected promise would reach a `.then`.
-    if (admitted instanceof UsbFnError) return queueMicrotask(() => sink.transferFailed(admitted));
-    if (pipeId === 0) {
-      controlTransfer(this.ctx, code, admitted, buffer, signal, this.direction === 'in').then((n) => sink.transferred(n), (err) => sink.transferFailed(err));
-      return;
-    }
+    // The rare paths are functions of their own: a closure here would make V8 allocate a
+    // context for this frame on every call.
+    if (admitted instanceof UsbFnError) return refuse(this.sink, admitted);
+    if (pipeId === 0) return this.controlStage(code, admitted, buffer, signal);
     this.issue(code, pipeId, admitted, buffer, signal);
+  }
+
+  private controlStage(code: number, pipeIdBytes: Uint8Array, buffer: Uint8Array, signal: AbortSignal | undefined): void {
+    const sink = this.sink;
+    controlTransfer(this.ctx, code, pipeIdBytes, buffer, signal, this.direction === 'in').then((n) => sink.transferred(n), (err) => sink.transferFailed(err));
   }
 
   /** Issues an admitted data-pipe transfer (transferIn / transferOut call this after admitTransfer). */
@@ -111,6 +113,11 @@ export class BulkTransfer implements TransferHandle {
     if (!HaltChecks.needsCheck(failure) || ctx.gate.closing) return sink.transferFailed(failure);
     void ctx.haltChecks.during(pipeId, () => explainTransferFailure(ctx, failure, pipeId)).then((explained) => sink.transferFailed(explained));
   };
+}
+
+/** A refusal reaches the sink one microtask on, as a rejected promise would reach a `.then`. */
+function refuse(sink: TransferSink, err: UsbFnError): void {
+  queueMicrotask(() => sink.transferFailed(err));
 }
 
 /**
