@@ -94,6 +94,29 @@ export interface TransferInOptions extends OpOptions {
   zlp?: boolean;
 }
 
+/** Where a TransferHandle reports each transfer's outcome (a stream's read slot or write op). */
+export interface TransferSink {
+  /** The transfer succeeded: `bytes` is what transferIn / transferOut would have resolved with. */
+  transferred(bytes: number): void;
+  /** The transfer failed: `err` is what transferIn / transferOut would have rejected with. */
+  transferFailed(err: unknown): void;
+}
+
+/**
+ * A reusable transfer slot on one direction of the data pipes (see UsbFnDriver.openTransfer): it
+ * carries at most one transfer at a time and reports each to the sink it was opened with.
+ */
+export interface TransferHandle {
+  /**
+   * Issues one transfer, as transferIn ('in') or transferOut ('out') would with the same
+   * arguments, and reports it to the sink exactly once: never from within submit() itself, no
+   * later than a `.then` on their promise would run, and failures no later than successes of
+   * transfers that settle after them. Never throws. Submit again only after the sink has heard
+   * of the previous transfer.
+   */
+  submit(pipeId: number, buffer: Uint8Array, options?: TransferInOptions): void;
+}
+
 export interface InterfaceDescriptorSet {
   interfaceNumber: number;
   speed: BusSpeed | number;
@@ -139,6 +162,14 @@ export interface UsbFnDriver {
    * buffer is the caller's again once the promise settles.
    */
   transferOut(pipeId: number, buffer: Uint8Array, options?: OpOptions): Promise<number>;
+
+  /**
+   * Optional, for backends on which a promise per transfer is a measurable cost: a TransferHandle
+   * for `direction` that reports to `sink`, reused for transfer after transfer (BulkPipe opens one
+   * per read slot and per write it keeps in flight). The same transfers, failures and ordering as
+   * transferIn / transferOut; without it, the streams use those.
+   */
+  openTransfer?(direction: 'in' | 'out', sink: TransferSink): TransferHandle;
 
   /** true when the pipe is stalled (GET_PIPE_STATE). */
   getPipeState(pipeId: number, options?: OpOptions): Promise<boolean>;

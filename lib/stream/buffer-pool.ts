@@ -25,8 +25,13 @@ export interface BufferPoolStats {
 
 export class BufferPool {
   private slab: Buffer | null = null;
-  private readonly free: Buffer[] = [];
-  private readonly lent = new Set<Buffer>();
+  /** Every buffer of the pool by slot index (a surrendered one is replaced in its slot). */
+  private readonly views: Buffer[] = [];
+  /** 1 while the buffer in that slot is lent: a flag per slot, not a Set, on the per-transfer path. */
+  private readonly lentFlags: Uint8Array;
+  /** Slot indexes free to lend, used as a stack. */
+  private readonly free: number[] = [];
+  private lentCount = 0;
   private allocations = 0;
   private peakInUse = 0;
   private destroyed = false;
@@ -40,16 +45,17 @@ export class BufferPool {
   constructor(readonly bufferSize: number, readonly capacity: number) {
     if (!Number.isInteger(bufferSize) || bufferSize < 1) throw new UsbFnError(ErrorCodes.INVALID_ARG, `pool buffer size must be a positive integer, got ${bufferSize}`);
     if (!Number.isInteger(capacity) || capacity < 1) throw new UsbFnError(ErrorCodes.INVALID_ARG, `pool capacity must be a positive integer, got ${capacity}`);
+    this.lentFlags = new Uint8Array(capacity);
   }
 
   /** Buffers lent out right now. */
   get inUse(): number {
-    return this.lent.size;
+    return this.lentCount;
   }
 
   /** Buffers that `acquire()` could still hand out. */
   get available(): number {
-    return this.destroyed ? 0 : this.capacity - this.lent.size;
+    return this.destroyed ? 0 : this.capacity - this.lentCount;
   }
 
   get stats(): BufferPoolStats {
@@ -64,11 +70,11 @@ export class BufferPool {
   acquire(): Buffer | null {
     if (this.destroyed) throw new UsbFnError(ErrorCodes.CLOSED, 'the buffer pool is destroyed');
     if (this.slab === null) this.allocate();
-    const buffer = this.free.pop();
-    if (buffer === undefined) return null;
-    this.lent.add(buffer);
-    if (this.lent.size > this.peakInUse) this.peakInUse = this.lent.size;
-    return buffer;
+    const slot = this.free.pop();
+    if (slot === undefined) return null;
+    this.lentFlags[slot] = 1;
+    if (++this.lentCount > this.peakInUse) this.peakInUse = this.lentCount;
+    return this.views[slot];
   }
 
   /**
@@ -76,8 +82,11 @@ export class BufferPool {
    * Releasing a buffer this pool did not lend (or twice) throws USBFN_ERR_INVALID_ARG: that is a bug.
    */
   release(buffer: Buffer): void {
-    if (!this.lent.delete(buffer)) throw new UsbFnError(ErrorCodes.INVALID_ARG, 'released a buffer this pool did not lend');
-    if (!this.destroyed) this.free.push(buffer);
+    const slot = this.lentSlot(buffer, 'released');
+    this.lentFlags[slot] = 0;
+    this.lentCount--;
+    if (!this.destroyed) this.free.push(slot);
+    else if (this.lentCount === 0) this.views.length = 0; // the last one back: let the slab go
   }
 
   /**
@@ -86,10 +95,20 @@ export class BufferPool {
    * allocation. Surrendering a buffer this pool did not lend throws USBFN_ERR_INVALID_ARG.
    */
   surrender(buffer: Buffer): void {
-    if (!this.lent.delete(buffer)) throw new UsbFnError(ErrorCodes.INVALID_ARG, 'surrendered a buffer this pool did not lend');
+    const slot = this.lentSlot(buffer, 'surrendered');
+    this.lentFlags[slot] = 0;
+    this.lentCount--;
     if (this.destroyed) return;
-    this.free.push(Buffer.allocUnsafeSlow(this.bufferSize));
+    this.views[slot] = Buffer.allocUnsafeSlow(this.bufferSize);
     this.allocations++;
+    this.free.push(slot);
+  }
+
+  /** The slot index of `buffer`, a buffer of this pool (not a view of one), or -1. */
+  slotOf(buffer: Uint8Array): number {
+    // An identity scan of at most `capacity` (readsOutstanding, or twice that) references:
+    // cheaper than reading `.buffer` / `.byteOffset` to compute it.
+    return this.views.indexOf(buffer as Buffer);
   }
 
   /**
@@ -100,14 +119,21 @@ export class BufferPool {
     this.destroyed = true;
     this.free.length = 0;
     this.slab = null;
+    if (this.lentCount === 0) this.views.length = 0;
+  }
+
+  /** The slot of `buffer`, which must be lent; else USBFN_ERR_INVALID_ARG (a bug in the caller). */
+  private lentSlot(buffer: Buffer, verb: string): number {
+    const slot = this.views.indexOf(buffer);
+    if (slot < 0 || this.lentFlags[slot] === 0) throw new UsbFnError(ErrorCodes.INVALID_ARG, `${verb} a buffer this pool did not lend`);
+    return slot;
   }
 
   private allocate(): void {
     // One slab, cut into views: one allocation for the pool's lifetime, contiguous, never moved.
     this.slab = Buffer.allocUnsafeSlow(this.bufferSize * this.capacity);
     this.allocations++;
-    for (let i = this.capacity - 1; i >= 0; i--) {
-      this.free.push(this.slab.subarray(i * this.bufferSize, (i + 1) * this.bufferSize));
-    }
+    for (let i = 0; i < this.capacity; i++) this.views.push(this.slab.subarray(i * this.bufferSize, (i + 1) * this.bufferSize));
+    for (let i = this.capacity - 1; i >= 0; i--) this.free.push(i);
   }
 }

@@ -89,8 +89,9 @@ export abstract class PipeEndpoint {
     protected readonly options: ResolvedPipeOptions,
     protected readonly host: PipeHost,
   ) {
-    // Each pending transfer links this signal once (the driver detaches it on settling): up to
-    // readsOutstanding or writesInFlight at a time, more than EventTarget's default warning level.
+    // A device may link this signal once per pending transfer (the Win32 device does; the
+    // emulator shares one listener per signal): up to readsOutstanding or writesInFlight at a
+    // time, more than EventTarget's default warning level.
     setMaxListeners(256, this.aborter.signal);
     link.on('configured', this.onConfigured);
     link.on('deconfigured', this.onDeconfigured);

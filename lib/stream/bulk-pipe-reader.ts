@@ -18,24 +18,60 @@
  */
 import { BufferPool } from './buffer-pool.js';
 import type { BusLink } from '../bus-link.js';
-import type { PipeInfo, UsbFnDriver } from '../driver/driver.js';
+import type { PipeInfo, TransferHandle, TransferSink, UsbFnDriver } from '../driver/driver.js';
 import { ErrorCodes, UsbFnError } from '../errors.js';
 import type { ResolvedPipeOptions } from './bulk-pipe-options.js';
 import { PipeEndpoint, bytesBeforeCancel, debug, type PipeHost } from './bulk-pipe-endpoint.js';
+import { openTransfer } from './pipe-transfer.js';
+import { Ring } from './ring.js';
 
 /** What the reader needs from its stream: a Readable's push. */
 export interface ReadableHost extends PipeHost {
   push(chunk: Buffer | null): boolean;
 }
 
-/** One TRANSFER_OUT between issue and push. */
-class ReadSlot {
+const NO_BUFFER = Buffer.alloc(0);
+
+/**
+ * One TRANSFER_OUT between issue and push, reused read after read (the reader keeps spares), so a
+ * read allocates no slot, no closure and no option object: the slot is its transfer's sink.
+ */
+class ReadSlot implements TransferSink {
+  buffer: Buffer = NO_BUFFER;
+  epoch = 0;
+  /** Bytes asked for: all of `buffer`, or one packet (readSize 'packet'). */
+  length = 0;
   /** Bytes received, or -1 while pending / failed. */
   bytes = -1;
   error: unknown = null;
   settled = false;
-  /** @param length bytes asked for: all of `buffer`, or one packet (readSize 'packet') */
-  constructor(readonly buffer: Buffer, readonly epoch: number, readonly length: number) {}
+  readonly transfer: TransferHandle;
+
+  constructor(private readonly reader: OutPipeReader, driver: UsbFnDriver) {
+    this.transfer = openTransfer(driver, 'out', this);
+  }
+
+  /** Readies the slot for a read into `buffer`. */
+  reset(buffer: Buffer, epoch: number, length: number): void {
+    this.buffer = buffer;
+    this.epoch = epoch;
+    this.length = length;
+    this.bytes = -1;
+    this.error = null;
+    this.settled = false;
+  }
+
+  transferred(bytes: number): void {
+    this.bytes = bytes;
+    this.settled = true;
+    this.reader.readSettled();
+  }
+
+  transferFailed(err: unknown): void {
+    this.error = err;
+    this.settled = true;
+    this.reader.readSettled();
+  }
 }
 
 export interface ReaderStats {
@@ -51,7 +87,9 @@ export interface ReaderStats {
 export class OutPipeReader extends PipeEndpoint {
   readonly pool: BufferPool;
   /** Issued reads in issue order; completions are pushed from the front only. */
-  private readonly slots: ReadSlot[] = [];
+  private readonly slots: Ring<ReadSlot>;
+  /** Slots done with, for the next reads. */
+  private readonly spareSlots: ReadSlot[] = [];
   /** The stream asked for data and no push has said "full" since. */
   private wanted = false;
   /** onBusLoss 'end' after a Detach: push EOF once the outstanding reads have settled. */
@@ -60,14 +98,18 @@ export class OutPipeReader extends PipeEndpoint {
   private bytesRead = 0;
   private transfersCompleted = 0;
   private readsCancelled = 0;
-  /** readBuffers 'lend': chunks pushed and not yet returned, with the pool buffer each views. */
-  private readonly lent = new Map<Uint8Array, Buffer>();
+  /** readBuffers 'lend': the chunk pushed from each pool slot and not yet returned (null: none). */
+  private readonly lentChunks: Array<Uint8Array | null>;
+  /** readBuffers 'lend': the pool buffer each lent chunk views, by pool slot. */
+  private readonly lentBuffers: Buffer[] = [];
 
   /** Called by the stream constructors in bulk-pipe.ts only. */
   constructor(driver: UsbFnDriver, link: BusLink, endpointAddress: number, options: ResolvedPipeOptions, private readonly stream: ReadableHost) {
     super(driver, link, endpointAddress, 'out', options, stream);
     // 'lend': as many buffers again as reads, for the consumer to hold (see the option).
     this.pool = new BufferPool(options.readSize, options.readBuffers === 'lend' ? 2 * options.readsOutstanding : options.readsOutstanding);
+    this.slots = new Ring<ReadSlot>(this.pool.capacity); // a read holds a pool buffer: never more
+    this.lentChunks = options.readBuffers === 'lend' ? new Array<Uint8Array | null>(this.pool.capacity).fill(null) : [];
   }
 
   get stats(): ReaderStats {
@@ -88,7 +130,11 @@ export class OutPipeReader extends PipeEndpoint {
   }
 
   protected override checkPipe(pipe: PipeInfo): UsbFnError | null {
-    if (this.options.packetReads ? pipe.maxPacketSize <= this.options.readSize : this.options.readSize % pipe.maxPacketSize === 0) return null;
+    if (this.options.packetReads) {
+      if (pipe.maxPacketSize <= this.options.readSize) return null;
+      return new UsbFnError(ErrorCodes.INVALID_ARG, `readSize 'packet': wMaxPacketSize ${pipe.maxPacketSize} is larger than the ${this.options.readSize}-byte read buffer`);
+    }
+    if (this.options.readSize % pipe.maxPacketSize === 0) return null;
     return new UsbFnError(ErrorCodes.INVALID_ARG, `readSize ${this.options.readSize} is not a multiple of wMaxPacketSize ${pipe.maxPacketSize}`);
   }
 
@@ -98,32 +144,28 @@ export class OutPipeReader extends PipeEndpoint {
 
   private issue(): void {
     const buffer = this.pool.acquire()!;
-    const slot = new ReadSlot(buffer, this.epoch, this.options.packetReads ? this.pipe!.maxPacketSize : buffer.length);
+    const slot = this.spareSlots.pop() ?? new ReadSlot(this, this.driver);
+    slot.reset(buffer, this.epoch, this.options.packetReads ? this.pipe!.maxPacketSize : buffer.length);
     this.slots.push(slot);
     this.pending++;
     const into = slot.length === buffer.length ? buffer : buffer.subarray(0, slot.length);
-    this.driver.transferOut(this.pipe!.pipeId, into, this.transferOptions).then(
-      (bytes) => {
-        this.settled();
-        slot.bytes = bytes;
-        slot.settled = true;
-        this.deliver();
-      },
-      (err: unknown) => {
-        this.settled();
-        slot.error = err;
-        slot.settled = true;
-        this.deliver();
-      },
-    );
+    slot.transfer.submit(this.pipe!.pipeId, into, this.transferOptions);
+  }
+
+  /** A read settled (its slot says how): counts it, then delivers what can be delivered. */
+  readSettled(): void {
+    this.settled();
+    this.deliver();
   }
 
   /** Pushes settled reads from the front, in issue order, then tops the outstanding reads up. */
   private deliver(): void {
-    while (this.slots.length > 0 && this.slots[0].settled) {
+    while (this.slots.peek()?.settled) {
       const slot = this.slots.shift()!;
       if (slot.error === null) this.pushReceived(slot);
       else this.dropFailed(slot);
+      slot.reset(NO_BUFFER, 0, 0); // its buffer is pushed, lent or back in the pool
+      this.spareSlots.push(slot);
     }
     if (this.closed) return;
     if (this.ending && this.slots.length === 0) return this.pushEnd();
@@ -144,10 +186,10 @@ export class OutPipeReader extends PipeEndpoint {
    * Throws USBFN_ERR_INVALID_ARG for a chunk this pipe did not lend or that came back already.
    */
   returnChunk(chunk: Uint8Array): void {
-    const buffer = this.lent.get(chunk);
-    if (!buffer) throw new UsbFnError(ErrorCodes.INVALID_ARG, 'returnChunk: not a chunk this pipe lent, or returned already');
-    this.lent.delete(chunk);
-    this.pool.release(buffer);
+    const slot = chunk instanceof Uint8Array ? this.lentChunks.indexOf(chunk) : -1;
+    if (slot < 0) throw new UsbFnError(ErrorCodes.INVALID_ARG, 'returnChunk: not a chunk this pipe lent, or returned already');
+    this.lentChunks[slot] = null;
+    this.pool.release(this.lentBuffers[slot]);
     if (!this.closed) this.pump();
   }
 
@@ -162,8 +204,11 @@ export class OutPipeReader extends PipeEndpoint {
    */
   private takeChunk(buffer: Buffer, n: number): Buffer {
     if (this.options.readBuffers === 'lend') {
-      const chunk = buffer.subarray(0, n);
-      this.lent.set(chunk, buffer);
+      // A full buffer is pushed as it is: no view object to allocate.
+      const chunk = n === buffer.length ? buffer : buffer.subarray(0, n);
+      const slot = this.pool.slotOf(buffer);
+      this.lentChunks[slot] = chunk;
+      this.lentBuffers[slot] = buffer;
       return chunk;
     }
     if (this.options.readBuffers === 'swap' && n * 2 >= buffer.length) {
@@ -200,7 +245,7 @@ export class OutPipeReader extends PipeEndpoint {
 
   protected release(): void {
     // Every transfer has settled: deliver() has already returned their buffers.
-    for (const slot of this.slots.splice(0)) if (slot.settled) this.pool.release(slot.buffer);
+    for (const slot of this.slots.drain()) if (slot.settled) this.pool.release(slot.buffer);
     this.pool.destroy();
   }
 }

@@ -22,10 +22,11 @@
  * BulkPipe closes once its readable side has delivered what it received and ended.
  */
 import type { BusLink } from '../bus-link.js';
-import type { TransferInOptions, UsbFnDriver } from '../driver/driver.js';
+import type { TransferHandle, TransferInOptions, TransferSink, UsbFnDriver } from '../driver/driver.js';
 import { ErrorCodes, UsbFnError } from '../errors.js';
 import type { ResolvedPipeOptions } from './bulk-pipe-options.js';
 import { PipeEndpoint, bytesBeforeCancel, debug, type PipeHost } from './bulk-pipe-endpoint.js';
+import { openTransfer } from './pipe-transfer.js';
 
 export type WriteCallback = (err?: Error | null) => void;
 
@@ -35,18 +36,48 @@ export interface TransferWaiter {
   reject(err: Error): void;
 }
 
-/** One TRANSFER_IN from acceptance to completion. */
-class WriteOp {
+const NO_DATA = new Uint8Array(0);
+
+/**
+ * One TRANSFER_IN from acceptance to completion, and its transfer's sink. Reused: an op that
+ * completed goes back to the writer's spares, so a write allocates no op, closure or options.
+ */
+class WriteOp implements TransferSink {
+  data: Uint8Array = NO_DATA;
+  zlp: boolean | undefined = undefined;
+  seq = 0;
+  waiter: TransferWaiter | undefined = undefined;
   sending = false;
   epoch = 0;
   /** Bytes the host already took in earlier attempts (whole packets of a transfer the bus cancelled). */
   sent = 0;
-  constructor(
-    readonly data: Uint8Array,
-    readonly zlp: boolean | undefined,
-    readonly seq: number,
-    readonly waiter: TransferWaiter | undefined,
-  ) {}
+  /** The write() callback while this op is the one held past the window. */
+  heldCallback: WriteCallback | null = null;
+  readonly transfer: TransferHandle;
+
+  constructor(private readonly writer: InPipeWriter, driver: UsbFnDriver) {
+    this.transfer = openTransfer(driver, 'in', this);
+  }
+
+  /** Readies the op for a new write (or, with no data, for the spares). */
+  reset(data: Uint8Array, zlp: boolean | undefined, seq: number, waiter: TransferWaiter | undefined): void {
+    this.data = data;
+    this.zlp = zlp;
+    this.seq = seq;
+    this.waiter = waiter;
+    this.sending = false;
+    this.epoch = 0;
+    this.sent = 0;
+    this.heldCallback = null;
+  }
+
+  transferred(): void {
+    this.writer.writeSettled(this, null);
+  }
+
+  transferFailed(err: unknown): void {
+    this.writer.writeSettled(this, err ?? new Error('transfer failed'));
+  }
 }
 
 export interface WriterStats {
@@ -63,10 +94,12 @@ export interface WriterStats {
 export class InPipeWriter extends PipeEndpoint {
   /** Accepted writes in order: the ones in flight first, then the ones waiting for the bus. */
   private readonly queue: WriteOp[] = [];
+  /** Ops that completed, for the next writes. */
+  private readonly spareOps: WriteOp[] = [];
   /** transferOptions with a ZLP: shared by every transfer that ends with one. */
   private readonly zlpOptions: TransferInOptions = { zlp: true, signal: this.aborter.signal };
   /** The one write past the window, acknowledged when a slot frees. */
-  private held: { op: WriteOp; callback: WriteCallback } | null = null;
+  private held: WriteOp | null = null;
   private finalCallback: WriteCallback | null = null;
   /** While stall() waits for earlier writes: only writes up to this sequence number are issued. */
   private stallBarrier: { seq: number; waiters: Array<() => void> } | null = null;
@@ -109,13 +142,15 @@ export class InPipeWriter extends PipeEndpoint {
       waiter?.resolve(0); // nothing to send, and no ZLP wanted
       return callback();
     }
-    const op = new WriteOp(data, zlp, this.nextSeq++, waiter);
+    const op = this.spareOps.pop() ?? new WriteOp(this, this.driver);
+    op.reset(data, zlp, this.nextSeq++, waiter);
     if (this.queue.length < this.options.writesInFlight) {
       this.queue.push(op);
       this.pump();
       return callback();
     }
-    this.held = { op, callback };
+    op.heldCallback = callback;
+    this.held = op;
   }
 
   /** The stream's _final: calls back once every accepted write has completed. */
@@ -130,7 +165,7 @@ export class InPipeWriter extends PipeEndpoint {
   override async stall(): Promise<void> {
     this.requirePipe('stall');
     const last = this.nextSeq - 1;
-    if (this.queue.some((op) => op.seq <= last)) {
+    if (this.queue.length > 0 && this.queue[0].seq <= last) {
       await new Promise<void>((done) => {
         this.stallBarrier ??= { seq: last, waiters: [] };
         this.stallBarrier.seq = Math.max(this.stallBarrier.seq, last);
@@ -146,15 +181,20 @@ export class InPipeWriter extends PipeEndpoint {
    */
   protected pump(): void {
     if (!this.canTransfer) return;
+    const queue = this.queue;
     // A write issued before the latest 'configured' and not settled yet may still be cancelled by
     // the bus that went down (through koffi its cancellation can arrive after the new
     // 'configured'); a write sent now would overtake its re-send. Wait until it has settled.
-    if (this.queue.some((o) => o.sending && o.epoch !== this.epoch)) return;
+    // (Plain loops: a callback here would be a closure per call on the per-write path.)
     let lastSending = -1;
-    for (let i = 0; i < this.queue.length; i++) if (this.queue[i].sending) lastSending = i;
-    for (let i = 0; i < lastSending; i++) if (!this.queue[i].sending) return;
-    for (let i = lastSending + 1; i < this.queue.length; i++) {
-      const op = this.queue[i];
+    for (let i = 0; i < queue.length; i++) {
+      if (!queue[i].sending) continue;
+      if (queue[i].epoch !== this.epoch) return;
+      lastSending = i;
+    }
+    for (let i = 0; i < lastSending; i++) if (!queue[i].sending) return;
+    for (let i = lastSending + 1; i < queue.length; i++) {
+      const op = queue[i];
       if (this.stallBarrier && op.seq > this.stallBarrier.seq) break;
       this.send(op);
     }
@@ -173,27 +213,29 @@ export class InPipeWriter extends PipeEndpoint {
     }
     const rest = op.sent > 0 ? op.data.subarray(op.sent) : op.data;
     this.pending++;
-    this.driver.transferIn(pipe.pipeId, rest, zlp ? this.zlpOptions : this.transferOptions).then(
-      () => {
-        this.settled();
-        this.completed(op);
-      },
-      (err: unknown) => {
-        this.settled();
-        this.failed(op, err);
-      },
-    );
+    op.transfer.submit(pipe.pipeId, rest, zlp ? this.zlpOptions : this.transferOptions);
+  }
+
+  /** An op's transfer settled (`err` null: the host took it). */
+  writeSettled(op: WriteOp, err: unknown): void {
+    this.settled();
+    if (err === null) this.completed(op);
+    else this.failed(op, err);
   }
 
   private completed(op: WriteOp): void {
     this.succeeded();
     this.remove(op);
-    this.bytesWritten += op.data.length;
+    const length = op.data.length;
+    const waiter = op.waiter;
+    op.reset(NO_DATA, undefined, 0, undefined); // nothing refers to it now: out of the queue, settled
+    this.spareOps.push(op);
+    this.bytesWritten += length;
     this.transfersCompleted++;
-    op.waiter?.resolve(op.data.length);
+    waiter?.resolve(length);
     if (this.detached) return this.checkDetachedIdle();
     this.admitHeld();
-    if (this.stallBarrier && !this.queue.some((o) => o.seq <= this.stallBarrier!.seq)) this.openStallBarrier();
+    if (this.stallBarrier && !(this.queue.length > 0 && this.queue[0].seq <= this.stallBarrier.seq)) this.openStallBarrier();
     if (this.queue.length === 0 && !this.held && this.finalCallback) return this.takeFinal()();
     this.pump(); // a write held behind this one for re-sending may go now
   }
@@ -220,7 +262,8 @@ export class InPipeWriter extends PipeEndpoint {
   /** Moves the held write into the window and acknowledges it. */
   private admitHeld(): void {
     if (!this.held || this.queue.length >= this.options.writesInFlight) return;
-    const { op, callback } = this.held;
+    const op = this.held;
+    const callback = op.heldCallback!;
     this.held = null;
     this.queue.push(op);
     this.pump();
@@ -232,7 +275,8 @@ export class InPipeWriter extends PipeEndpoint {
     this.detached = true;
     for (const op of this.queue.filter((o) => !o.sending)) this.dropQueued(op);
     if (this.held) {
-      const { op, callback } = this.held;
+      const op = this.held;
+      const callback = op.heldCallback!;
       this.held = null;
       this.drop(op.waiter, callback);
     }
@@ -276,7 +320,8 @@ export class InPipeWriter extends PipeEndpoint {
   private settleAll(err: Error): void {
     for (const op of this.queue.splice(0)) op.waiter?.reject(err);
     if (this.held) {
-      const { op, callback } = this.held;
+      const op = this.held;
+      const callback = op.heldCallback!;
       this.held = null;
       op.waiter?.reject(err);
       callback(err);
@@ -303,7 +348,9 @@ export class InPipeWriter extends PipeEndpoint {
   }
 
   private remove(op: WriteOp): void {
-    const i = this.queue.indexOf(op);
-    if (i >= 0) this.queue.splice(i, 1);
+    const queue = this.queue;
+    if (queue[0] === op) return void queue.shift(); // nearly always: writes complete in order
+    const i = queue.indexOf(op);
+    if (i >= 0) queue.splice(i, 1);
   }
 }

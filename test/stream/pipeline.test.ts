@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BulkPipe, BulkReader, BulkWriter } from '../../lib/stream/bulk-pipe.js';
+import type { UsbFnDriver } from '../../lib/driver/driver.js';
 import { BULK_IN, BULK_OUT, destroyed, forEachBackend, hostReadHash, hostSendHash, patternBytes, withStack } from './helpers.js';
 
 const MiB = 1 << 20;
@@ -68,6 +69,25 @@ forEachBackend((backend, it) => {
       assert.is(writer.stats.writesPending, 0);
       assert.is(writer.stats.bytesWritten, 64 * MiB);
     }), ['bulk-volume']);
+
+  it('a driver with promises only (no openTransfer, as FunctionFS): the pipes use transferIn/transferOut, echo of 8 MiB checksum equal', () =>
+    withStack(backend, async (s) => {
+      const d = s.driver;
+      const calls = { in: 0, out: 0 };
+      const promisesOnly = {
+        transferIn: (...a: Parameters<UsbFnDriver['transferIn']>) => (calls.in++, d.transferIn(...a)),
+        transferOut: (...a: Parameters<UsbFnDriver['transferOut']>) => (calls.out++, d.transferOut(...a)),
+        getPipeState: d.getPipeState.bind(d),
+        setPipeState: d.setPipeState.bind(d),
+      } as unknown as UsbFnDriver;
+      const pipe = new BulkPipe({ driver: promisesOnly, link: s.link, out: BULK_OUT, in: BULK_IN, readSize: 64 * 1024 });
+      pipe.pipe(new PassThrough()).pipe(pipe);
+      const [sent, received] = await Promise.all([hostSendHash(s, 8), hostReadHash(s, 8 * MiB)]);
+      assert.is(received, sent);
+      assert.ok(calls.in > 0 && calls.out > 0, `transferIn ${calls.in}, transferOut ${calls.out}`);
+      await destroyed(pipe);
+      assert.equal([pipe.stats.readsPending, pipe.stats.writesPending, pipe.stats.poolInUse], [0, 0, 0]);
+    }));
 
   it('pipe(): a Duplex echo of 64 MiB through a PassThrough, checksum equal both ways', () =>
     withStack(backend, async (s) => {

@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BulkReader } from '../../lib/stream/bulk-pipe.js';
+import { BusLink } from '../../lib/bus-link.js';
+import type { ClassInfo, PipeInfo, UsbFnDriver } from '../../lib/driver/driver.js';
 import { BULK_OUT, TRANSFER_OUT, destroyed, forEachBackend, hostSendHash, turn, until, withStack } from './helpers.js';
 
 forEachBackend((backend, it) => {
@@ -180,6 +182,21 @@ forEachBackend((backend, it) => {
       assert.equal(Buffer.concat(chunks), Buffer.concat([Buffer.alloc(1024, 1), Buffer.alloc(10, 2)]));
       await destroyed(reader);
     }), ['data-with-error-completion']);
+});
+
+test("readSize 'packet' on a pipe whose packet exceeds the read buffer: INVALID_ARG that says so (not 'not a multiple')", async () => {
+  // wMaxPacketSize bits 0-10 reach 2047: a driver may report more than the 1024-byte packet buffer.
+  const pipe = { pipeId: 1, endpointAddress: BULK_OUT, direction: 'out', endpointNumber: 1, type: 'bulk', maxPacketSize: 2047, interval: 0 } as PipeInfo;
+  const speed = { interfaceNumber: 0, pipes: [pipe] };
+  const link = new BusLink({ interfaceName: 'test', interfaceGuid: null, full: speed, high: speed, super: speed } as ClassInfo);
+  link.handle({ type: 'reset', speed: 'high' });
+  link.handle({ type: 'configured', configurationValue: 1 });
+  const driver = {} as UsbFnDriver; // never reached: the configuration is refused first
+  const reader = new BulkReader({ driver, link, out: BULK_OUT, readSize: 'packet' });
+  const err = await new Promise<{ code?: string; message: string }>((resolve) => reader.once('error', resolve));
+  assert.is(err.code, 'USBFN_ERR_INVALID_ARG');
+  assert.ok(!/multiple/.test(err.message), err.message);
+  assert.match(err.message, /2047.*larger than the 1024-byte read buffer/);
 });
 
 test.run();

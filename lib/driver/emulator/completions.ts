@@ -71,7 +71,10 @@ export class IoctlRequest {
   cancel?: () => number;
   /** A fault to apply when the request completes (injectFault with at: 'completion'). */
   override?: { errno: number; bytesReturned: number };
-  detachSignal?: () => void;
+  /** The caller's AbortSignal, if any (its 'abort' listener is shared by every request carrying it). */
+  signal?: AbortSignal;
+  /** Called (as a method of the request) when it completes: lets go of its signal. */
+  detachSignal?: (this: IoctlRequest) => void;
   /** Runs when the completion is delivered to the device, just before its promise settles. */
   onDelivered?: () => void;
 

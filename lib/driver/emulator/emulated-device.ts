@@ -69,6 +69,8 @@ export class EmulatedGenericUsbFn extends EventEmitter<EmulatedGenericUsbFnEvent
   private faults: ActiveFault[] = [];
   private nextId = 0;
   private closing?: Promise<void>;
+  /** Cancels the pending requests whose signal aborts; see AbortWatch. */
+  private readonly abortWatch: AbortWatch;
 
   /** @throws UsbFnError USBFN_ERR_INVALID_ARG for an impossible configuration. */
   constructor(options?: EmulatorOptions) {
@@ -78,6 +80,7 @@ export class EmulatedGenericUsbFn extends EventEmitter<EmulatedGenericUsbFnEvent
       emit: (c) => this.emit('complete', c),
     });
     this.host = new SimulatedHost(this.core);
+    this.abortWatch = new AbortWatch(this.core);
   }
 
   /** IoctlDevice.ioctl: see its contract. Never throws; failures reject with IoctlError. */
@@ -102,11 +105,7 @@ export class EmulatedGenericUsbFn extends EventEmitter<EmulatedGenericUsbFnEvent
     const fault = this.takeFault(req.info);
     if (fault?.at === 'issue') return core.complete(req, fault.errno, fault.bytesReturned);
     if (fault) req.override = { errno: fault.errno, bytesReturned: fault.bytesReturned };
-    if (signal) {
-      const onAbort = () => core.complete(req, ERROR_OPERATION_ABORTED, req.cancel?.() ?? 0);
-      signal.addEventListener('abort', onAbort, { once: true });
-      req.detachSignal = () => signal.removeEventListener('abort', onAbort);
-    }
+    if (signal) this.abortWatch.attach(req, signal);
     const handler = HANDLERS.get(req.info.code);
     if (!handler) {
       debug('unknown IOCTL 0x%s', req.info.code.toString(16));
@@ -217,5 +216,50 @@ export class EmulatedGenericUsbFn extends EventEmitter<EmulatedGenericUsbFnEvent
   /** The configuration in effect, every default filled in. */
   get options(): Readonly<ResolvedOptions> {
     return this.core.options;
+  }
+}
+
+/**
+ * One 'abort' listener per AbortSignal in use, shared by every pending request that carries it (a
+ * pipe passes one signal with all its transfers), instead of one added and removed per request;
+ * it is removed once no pending request carries the signal, so no signal keeps the device alive.
+ */
+class AbortWatch {
+  /** Per signal being listened to: its listener and how many pending requests carry it. */
+  private readonly watched = new Map<AbortSignal, { users: number; onAbort: () => void }>();
+
+  constructor(private readonly core: EmulatorCore) {}
+
+  attach(req: IoctlRequest, signal: AbortSignal): void {
+    let use = this.watched.get(signal);
+    if (use === undefined) {
+      // Its own listener (not one reading event.target): a signal-like object may dispatch a bare Event.
+      use = { users: 0, onAbort: () => this.cancelAll(signal) };
+      signal.addEventListener('abort', use.onAbort);
+      this.watched.set(signal, use);
+    }
+    use.users++;
+    req.signal = signal;
+    req.detachSignal = this.detach;
+  }
+
+  // Shared by all requests: called as `req.detachSignal()`, so `this` is the request.
+  private readonly detach = ((watch: AbortWatch) =>
+    function detach(this: IoctlRequest): void {
+      watch.release(this.signal!);
+    })(this);
+
+  private release(signal: AbortSignal): void {
+    const use = this.watched.get(signal);
+    if (!use || --use.users > 0) return;
+    this.watched.delete(signal);
+    signal.removeEventListener('abort', use.onAbort);
+  }
+
+  /** Cancels, in issue order, every pending request that carries the aborted signal. */
+  private cancelAll(signal: AbortSignal): void {
+    for (const req of this.core.pending) {
+      if (req.signal === signal && !req.settled) this.core.complete(req, ERROR_OPERATION_ABORTED, req.cancel?.() ?? 0);
+    }
   }
 }

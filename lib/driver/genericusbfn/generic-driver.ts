@@ -19,16 +19,17 @@ import {
   type InterfaceInfoSizeMode,
 } from '../../../native-defs/codec.js';
 import { LAYOUT } from '../../../native-defs/layout.js';
-import { ERROR_GEN_FAILURE } from '../../../native-defs/win32-errors.js';
-import { ErrorCodes, UsbFnError, canceledError, isUsbFnError } from '../../errors.js';
+import { ErrorCodes, UsbFnError, isUsbFnError } from '../../errors.js';
 import type {
-  BusEvent, BusSpeed, ClassInfo, ClassInfoEx, InterfaceDescriptorSet, OpOptions, TransferInOptions, UsbFnDriver,
+  BusEvent, BusSpeed, ClassInfo, ClassInfoEx, InterfaceDescriptorSet, OpOptions, TransferHandle, TransferInOptions, TransferSink, UsbFnDriver,
 } from '../driver.js';
 import { BusEventPump } from './bus-event-pump.js';
+import { BulkTransfer, admitTransfer, checkedBytes, controlTransfer, transferCode, type TransferContext } from './bulk-transfers.js';
 import { busSpeedName, busSpeedValue, toClassInfo, toClassInfoEx } from './decode.js';
 import { ioctlFailure } from './errors.js';
 import { HaltChecks } from './halt-checks.js';
 import type { IoctlDevice } from './ioctl-device.js';
+import { RequestGate, closedError } from './request-gate.js';
 
 const debug = createDebug('usbfn:driver');
 
@@ -62,12 +63,13 @@ function checkDriverArgs(device: unknown, options: unknown): void {
 }
 
 export class GenericUsbFnDriver implements UsbFnDriver {
-  /** Requests issued to the device and not yet settled; close() waits until it is 0. */
-  private pending = 0;
-  private idleWaiters: Array<() => void> = [];
+  /** Refuses requests once closing, and counts those the device holds: close() waits until it is 0. */
+  private readonly gate: RequestGate;
   private readonly pipeIds = new Map<number, Uint8Array>();
   private readonly pump: BusEventPump;
   private readonly haltChecks = new HaltChecks();
+  /** What the data transfers (bulk-transfers.ts) use of this driver. */
+  private readonly transfers: TransferContext;
   private readonly sizeMode: InterfaceInfoSizeMode;
   private readonly initialSetBuffer: number;
   private activation: Promise<void> | null = null;
@@ -76,6 +78,14 @@ export class GenericUsbFnDriver implements UsbFnDriver {
   /** Takes ownership of `device`: close() closes it. */
   constructor(private readonly device: IoctlDevice, options: GenericUsbFnDriverOptions = {}) {
     checkDriverArgs(device, options);
+    this.gate = new RequestGate(device);
+    this.transfers = {
+      gate: this.gate,
+      haltChecks: this.haltChecks,
+      pipeIdBytes: (pipeId) => this.pipeIdBytes(pipeId),
+      getPipeState: (pipeId) => this.getPipeState(pipeId),
+      ioctl: (code, input, output, signal) => this.ioctl(code, input, output, signal),
+    };
     this.sizeMode = options.interfaceInfoSizeMode ?? 'payload';
     this.initialSetBuffer = Math.max(LAYOUT.INTERFACE_INFO_SIZE, options.initialDescriptorSetBuffer ?? 256);
     this.pump = new BusEventPump(
@@ -127,14 +137,16 @@ export class GenericUsbFnDriver implements UsbFnDriver {
   }
 
   transferIn(pipeId: number, data: Uint8Array, options?: TransferInOptions): Promise<number> {
-    const code = options?.zlp ? IOCTL.IOCTL_GENERICUSBFN_TRANSFER_IN_APPEND_ZERO_PKT : IOCTL.IOCTL_GENERICUSBFN_TRANSFER_IN;
-    // What lpBytesReturned holds after TRANSFER_IN is open (the length, or 0): either is accepted,
-    // anything beyond the buffer is not, and the caller learns the length it sent.
-    return this.transfer(code, pipeId, data, options?.signal, true);
+    return this.transfer('in', pipeId, data, options);
   }
 
   transferOut(pipeId: number, buffer: Uint8Array, options?: OpOptions): Promise<number> {
-    return this.transfer(IOCTL.IOCTL_GENERICUSBFN_TRANSFER_OUT, pipeId, buffer, options?.signal, false);
+    return this.transfer('out', pipeId, buffer, options);
+  }
+
+  /** UsbFnDriver.openTransfer: the streams' allocation-free transfers (bulk-transfers.ts). */
+  openTransfer(direction: 'in' | 'out', sink: TransferSink): TransferHandle {
+    return new BulkTransfer(this.transfers, direction, sink);
   }
 
   async getPipeState(pipeId: number, options: OpOptions = {}): Promise<boolean> {
@@ -193,21 +205,14 @@ export class GenericUsbFnDriver implements UsbFnDriver {
   // ---------------------------------------------------------------- internals
 
   private async shutDown(): Promise<void> {
-    debug('closing with %d requests pending', this.pending);
+    this.gate.closing = true;
+    debug('closing with %d requests pending', this.gate.pendingCount);
     this.pump.stop(this.closedError('nextBusEvent'));
     // The device's close() cancels everything still pending and waits for it (IoctlDevice
     // contract), so requests need no link to a close signal of ours: the caller's signal, if any,
     // goes to the device as it is, which keeps the per-transfer cost at zero allocations.
     await this.device.close();
-    if (this.pending > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  /** One request has settled: wakes close() when it was the last. */
-  private settled(): void {
-    if (--this.pending > 0 || this.idleWaiters.length === 0) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const wake of waiters) wake();
+    await this.gate.whenIdle();
   }
 
   /**
@@ -222,65 +227,18 @@ export class GenericUsbFnDriver implements UsbFnDriver {
   }
 
   /**
-   * The hot path: one `.then` on the device's promise, no async frames. `sentLength` (TRANSFER_IN)
-   * resolves with the buffer's length instead of lpBytesReturned, once that is checked.
+   * transferIn / transferOut: a one-off BulkTransfer in a promise. A refusal rejects at once and
+   * EP0 keeps its own path, so callers see the microtask timing they always had.
    */
-  private transfer(code: number, pipeId: number, buffer: Uint8Array, signal: AbortSignal | undefined, sentLength: boolean): Promise<number> {
-    if (!(buffer instanceof Uint8Array)) return Promise.reject(new UsbFnError(ErrorCodes.INVALID_ARG, 'transfer buffer must be a Uint8Array'));
-    let pipeIdBytes: Uint8Array;
-    try {
-      pipeIdBytes = this.pipeIdBytes(pipeId);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (pipeId === 0) return this.controlTransfer(code, pipeIdBytes, buffer, signal, sentLength);
-    const refused = this.refusal(code, signal) ?? this.haltChecks.refusal(pipeId, code);
-    if (refused) return Promise.reject(refused);
-    return this.issue(code, pipeIdBytes, buffer, signal).then(
-      (bytes) => {
-        this.settled();
-        const n = this.checkedBytes(code, bytes, buffer);
-        return sentLength ? buffer.length : n;
-      },
-      (err: unknown) => {
-        this.settled();
-        const failure = ioctlFailure(err, code);
-        // Thrown, not returned as a promise: a failure then reaches the caller in as many
-        // microtasks as a success, so a writer learns that the bus cancelled a write before it
-        // acts on a later completion, or on the bus event that follows the cancellation (the
-        // event pump's path is no shorter). Only a possible halt takes the round trip below.
-        if (!HaltChecks.needsCheck(failure) || this.closing) throw failure;
-        return this.haltChecks.during(pipeId, () => this.explainTransferFailure(failure, pipeId)).then((explained) => Promise.reject(explained));
-      },
-    );
-  }
-
-  /**
-   * EP0's data stages keep the sequencing they had before the lean path (the caller resumes a few
-   * microtasks after the device settles): a status handshake issued sooner can land after the
-   * driver has completed a newer SETUP's notification but before ControlChannel has seen it, and
-   * then answers the newer request (test/reliability/stale-status-handshake.test.ts). EP0 is not
-   * a hot path; closing that window for real belongs to the control layer.
-   */
-  private async controlTransfer(code: number, pipeIdBytes: Uint8Array, buffer: Uint8Array, signal: AbortSignal | undefined, sentLength: boolean): Promise<number> {
-    const bytes = await this.controlStage(code, pipeIdBytes, buffer, signal);
-    return sentLength ? buffer.length : bytes;
-  }
-
-  private async controlStage(code: number, pipeIdBytes: Uint8Array, buffer: Uint8Array, signal: AbortSignal | undefined): Promise<number> {
-    try {
-      return await this.ioctl(code, pipeIdBytes, buffer, signal);
-    } catch (err) {
-      throw await this.explainTransferFailure(err, 0);
-    }
-  }
-
-  /** A transfer failing with ERROR_GEN_FAILURE on a halted pipe is reported as STALLED. */
-  private async explainTransferFailure(err: unknown, pipeId: number): Promise<unknown> {
-    if (!isUsbFnError(err) || err.win32Error !== ERROR_GEN_FAILURE || this.closing) return err;
-    const stalled = await this.getPipeState(pipeId).catch(() => false);
-    if (!stalled) return err;
-    return new UsbFnError(ErrorCodes.STALLED, `pipe ${pipeId} is stalled`, { cause: err, win32Error: err.win32Error, operation: err.operation });
+  private transfer(direction: 'in' | 'out', pipeId: number, buffer: Uint8Array, options: TransferInOptions | undefined): Promise<number> {
+    const code = transferCode(direction, options);
+    const signal = options?.signal;
+    const admitted = admitTransfer(this.transfers, code, pipeId, buffer, signal);
+    if (admitted instanceof UsbFnError) return Promise.reject(admitted);
+    if (pipeId === 0) return controlTransfer(this.transfers, code, admitted, buffer, signal, direction === 'in');
+    return new Promise((resolve, reject) => {
+      new BulkTransfer(this.transfers, direction, { transferred: resolve, transferFailed: reject }).issue(code, pipeId, admitted, buffer, signal);
+    });
   }
 
   /** For structs the driver fills whole: fewer bytes than the struct is malformed data. */
@@ -321,7 +279,7 @@ export class GenericUsbFnDriver implements UsbFnDriver {
    * larger than the output buffer.
    */
   private ioctl(code: number, input: Uint8Array | null, output: Uint8Array | null, signal?: AbortSignal): Promise<number> {
-    const refused = this.refusal(code, signal);
+    const refused = this.gate.refusal(code, signal);
     if (refused) return Promise.reject(refused);
     return this.send(code, input, output, signal);
   }
@@ -329,43 +287,16 @@ export class GenericUsbFnDriver implements UsbFnDriver {
   private async send(code: number, input: Uint8Array | null, output: Uint8Array | null, signal: AbortSignal | undefined): Promise<number> {
     let bytes: number;
     try {
-      bytes = await this.issue(code, input, output, signal);
+      bytes = await this.gate.issue(code, input, output, signal);
     } catch (err) {
       throw ioctlFailure(err, code);
     } finally {
-      this.settled();
+      this.gate.settled();
     }
-    return this.checkedBytes(code, bytes, output);
-  }
-
-  /** Why a request is refused before it reaches the device (closed, or an aborted signal), or null. */
-  private refusal(code: number, signal: AbortSignal | undefined): UsbFnError | null {
-    if (this.closing) return this.closedError(IOCTL.ioctlName(code) ?? 'ioctl');
-    if (signal?.aborted) return canceledError(IOCTL.ioctlName(code) ?? 'ioctl', signal.reason);
-    return null;
-  }
-
-  /** Sends one request to the device and counts it as pending: the caller's handlers call settled(). */
-  private issue(code: number, input: Uint8Array | null, output: Uint8Array | null, signal: AbortSignal | undefined): Promise<number> {
-    this.pending++;
-    try {
-      return this.device.ioctl(code, input, output, signal);
-    } catch (err) {
-      return Promise.reject(err); // a device that threw instead of rejecting
-    }
-  }
-
-  private checkedBytes(code: number, bytes: number, output: Uint8Array | null): number {
-    const capacity = output?.length ?? 0;
-    if (!Number.isInteger(bytes) || bytes < 0 || bytes > capacity) {
-      throw new UsbFnError(ErrorCodes.MALFORMED, `${IOCTL.ioctlName(code)} claimed ${bytes} bytes for a ${capacity}-byte buffer`, {
-        operation: IOCTL.ioctlName(code),
-      });
-    }
-    return bytes;
+    return checkedBytes(code, bytes, output);
   }
 
   private closedError(operation: string): UsbFnError {
-    return new UsbFnError(ErrorCodes.CLOSED, `${operation}: the driver is closed`, { operation });
+    return closedError(operation);
   }
 }
