@@ -96,7 +96,11 @@ export interface BulkPipeOptions {
   stallPollMs?: number;
   /** Readable buffer limit: bytes (default readsOutstanding × readSize) or, in packet mode, chunks (default readsOutstanding). */
   readableHighWaterMark?: number;
-  /** Writable buffer limit beyond the in-flight window: bytes (default readSize) or, in packet mode, chunks (default writesInFlight). */
+  /**
+   * Writable buffer limit beyond the in-flight window: bytes (default writesInFlight × readSize)
+   * or, in packet mode, chunks (default writesInFlight). So a writer that waits for 'drain'
+   * keeps writesInFlight transfers in flight and up to as many waiting, refilled in batches.
+   */
   writableHighWaterMark?: number;
   /** Aborting destroys the stream (with an AbortError), cancelling every pending transfer. */
   signal?: AbortSignal;
@@ -132,6 +136,9 @@ export interface ResolvedPipeOptions {
  *   completions are instant; with real asynchronous completions a window of 8 gave 3.7× one
  *   (koffi → C transport, 16 KiB: 350 MB/s with one in flight, 1.3 GB/s with 8).
  * - readBuffers 'copy': see the option (swap is faster reading alone, within noise in the echo).
+ * - writableHighWaterMark writesInFlight × readSize (byte mode): at readSize, a write of readSize
+ *   bytes (the natural chunk) always returned false, so a writer paid a 'drain' per write;
+ *   benchmarks/ffs-throughput.sh (usbfn vs usbfn-hwm1, IN) measures the difference.
  */
 export const BULK_PIPE_DEFAULTS = Object.freeze({
   readsOutstanding: 4,
@@ -204,6 +211,6 @@ export function resolvePipeOptions(o: BulkPipeOptions): ResolvedPipeOptions {
     onStall: oneOf('onStall', o.onStall, D.onStall, ['wait', 'error']),
     stallPollMs,
     readableHighWaterMark: o.readableHighWaterMark ?? (packetMode ? readsOutstanding : readsOutstanding * readSize),
-    writableHighWaterMark: o.writableHighWaterMark ?? (packetMode ? writesInFlight : readSize),
+    writableHighWaterMark: o.writableHighWaterMark ?? (packetMode ? writesInFlight : writesInFlight * readSize),
   };
 }
