@@ -45,10 +45,18 @@ bench_one() { # bench_one <label> <out|in> <gadget command...>
   fi
   unbind; stop_gadget
 }
+# rotate <n> <words...>: the words, the first moved to the end n times
+rotate() { n=$1; shift; while [ "$n" -gt 0 ] && [ $# -gt 1 ]; do w=$1; shift; set -- "$@" "$w"; n=$((n - 1)); done; echo "$@"; }
+# Each round runs the C reference first (each usbfn run is paired with it) and the usbfn variants
+# in a rotated order: the first node process after the C run has been seen to start and run
+# slower (up to 2x its CPU), which a fixed order would charge to the same variant every round.
+VARIANTS=$(echo $GADGETS | tr ' ' '\n' | grep -v '^c-aio$' | tr '\n' ' ')
+REFERENCE=$(echo " $GADGETS " | grep -q ' c-aio ' && echo c-aio)
 for round in $(seq "$ROUNDS"); do
   for dir in $DIRS; do
     mode=sink; [ $dir = in ] && mode=source
-    for gadget in $GADGETS; do
+    # shellcheck disable=SC2086
+    for gadget in $REFERENCE $(rotate $((round - 1)) $VARIANTS); do
       case $gadget in
         c-aio) bench_one c-aio $dir "$CACHE/bin/ffs-aio-gadget" $FFS $mode "$DEPTH" "$BYTES" /tmp/gadget.ready ;;
         usbfn|usbfn-lend|usbfn-iterate|usbfn-env|usbfn-hwm1)
