@@ -8,10 +8,16 @@
 # median of the per-round ratios (each usbfn run against the C run just before it), and the
 # gadget processes' own CPU time per MiB (what the side costs, less hostage to the host's load).
 #   bash benchmarks/ffs-throughput.sh   # BENCH_DEPTH=8 BENCH_BYTES=262144 BENCH_MIB=128 BENCH_ROUNDS=3
+#   BENCH_WARMUP=32 (MiB moved untimed before the timed BENCH_MIB, by every gadget: the steady
+#   state, without V8's one-off compilation of the hot path, seconds of CPU under TCG)
 #   BENCH_GADGETS=c-aio,usbfn,usbfn-lend,usbfn-iterate  BENCH_DIRS=out,in  BENCH_PROF=1 (node --cpu-prof)
-#   BENCH_EXTRA="bench.profinterval=1000" (more kernel command-line parameters for the guest)
+#   BENCH_EXTRA="bench.profinterval=1000 bench.threads=1" (more kernel command-line parameters for
+#   the guest; bench.threads=1 adds each gadget thread's CPU time, "threads-before/after" lines;
+#   bench.nodeenv=MALLOC_TRIM_THRESHOLD_=67108864,... is the environment of gadget usbfn-env)
 # usbfn: default BulkPipe (readBuffers 'copy'), 'data' events; usbfn-lend: readBuffers 'lend';
-# usbfn-iterate: `for await` (OUT only: the IN side is the same for all three).
+# usbfn-iterate: `for await` (OUT only: the IN side is the same for these three); usbfn-env:
+# usbfn run with bench.nodeenv's environment (OUT only); usbfn-hwm1 (IN only): the source with
+# writableHighWaterMark = one transfer (the default before it became writesInFlight transfers).
 #   bash benchmarks/ffs-throughput.sh --quick   # CI: 1 round of 64 MiB, usbfn and C both ways; only a
 #     gross regression fails (paired ratio under 10%); ends "N passed, N failed[, N skipped]"
 set -uo pipefail
@@ -25,7 +31,7 @@ mkdir -p "$CACHE"
   --banner:js="import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" || exit 1
 export USBFN_E2E_PLAN=bench
 # the guest reads its settings from the kernel command line
-export USBFN_E2E_APPEND="bench.depth=${BENCH_DEPTH:-8} bench.bytes=${BENCH_BYTES:-262144} bench.mib=${BENCH_MIB:-128} bench.rounds=${BENCH_ROUNDS:-3} bench.gadgets=${BENCH_GADGETS:-c-aio,usbfn} bench.dirs=${BENCH_DIRS:-out,in} bench.prof=${BENCH_PROF:-0} ${BENCH_EXTRA:-}"
+export USBFN_E2E_APPEND="bench.depth=${BENCH_DEPTH:-8} bench.bytes=${BENCH_BYTES:-262144} bench.mib=${BENCH_MIB:-128} bench.rounds=${BENCH_ROUNDS:-3} bench.gadgets=${BENCH_GADGETS:-c-aio,usbfn} bench.dirs=${BENCH_DIRS:-out,in} bench.prof=${BENCH_PROF:-0} bench.warmup=${BENCH_WARMUP:-0} ${BENCH_EXTRA:-}"
 export USBFN_E2E_VM_TIMEOUT=${USBFN_E2E_VM_TIMEOUT:-900}
 rm -f "$CACHE/out/bench"
 e2e=$(bash "$ROOT/test/e2e/run.sh")

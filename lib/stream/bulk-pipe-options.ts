@@ -96,7 +96,11 @@ export interface BulkPipeOptions {
   stallPollMs?: number;
   /** Readable buffer limit: bytes (default readsOutstanding × readSize) or, in packet mode, chunks (default readsOutstanding). */
   readableHighWaterMark?: number;
-  /** Writable buffer limit beyond the in-flight window: bytes (default readSize) or, in packet mode, chunks (default writesInFlight). */
+  /**
+   * Writable buffer limit beyond the in-flight window: bytes (default writesInFlight × readSize)
+   * or, in packet mode, chunks (default writesInFlight). So a writer that waits for 'drain'
+   * keeps writesInFlight transfers in flight and up to as many waiting, refilled in batches.
+   */
   writableHighWaterMark?: number;
   /** Aborting destroys the stream (with an AbortError), cancelling every pending transfer. */
   signal?: AbortSignal;
@@ -132,6 +136,15 @@ export interface ResolvedPipeOptions {
  *   completions are instant; with real asynchronous completions a window of 8 gave 3.7× one
  *   (koffi → C transport, 16 KiB: 350 MB/s with one in flight, 1.3 GB/s with 8).
  * - readBuffers 'copy': see the option (swap is faster reading alone, within noise in the echo).
+ *   Its cost is mostly fresh memory, not the copy: glibc serves each 256 KiB chunk from the brk
+ *   heap once its dynamic mmap threshold has risen, then trims the heap when the GC frees chunks
+ *   together, so the next chunks fault their pages in again (~45 page faults a chunk). A reader
+ *   alone on /dev/zero through FunctionFsDriver (2026-12-02): 1.5–2.3 CPU ms/MiB, 0.5 with
+ *   MALLOC_MMAP_THRESHOLD_=1048576 MALLOC_TRIM_THRESHOLD_=67108864 in the environment, 0.2 with
+ *   'lend'. Process-wide malloc tuning is the application's call, not a library's.
+ * - writableHighWaterMark writesInFlight × readSize (byte mode): at readSize, a write of readSize
+ *   bytes (the natural chunk) always returned false, so a writer paid a 'drain' per write;
+ *   benchmarks/ffs-throughput.sh (usbfn vs usbfn-hwm1, IN) measures the difference.
  */
 export const BULK_PIPE_DEFAULTS = Object.freeze({
   readsOutstanding: 4,
@@ -204,6 +217,6 @@ export function resolvePipeOptions(o: BulkPipeOptions): ResolvedPipeOptions {
     onStall: oneOf('onStall', o.onStall, D.onStall, ['wait', 'error']),
     stallPollMs,
     readableHighWaterMark: o.readableHighWaterMark ?? (packetMode ? readsOutstanding : readsOutstanding * readSize),
-    writableHighWaterMark: o.writableHighWaterMark ?? (packetMode ? writesInFlight : readSize),
+    writableHighWaterMark: o.writableHighWaterMark ?? (packetMode ? writesInFlight : writesInFlight * readSize),
   };
 }

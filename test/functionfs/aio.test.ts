@@ -150,6 +150,24 @@ t('one abort listener per signal, however many requests it has covered', async (
   fs.closeSync(fd);
 });
 
+t('onMoved, while set, hears the fd of each request that succeeded, before its promise settles', async () => {
+  const q = new AioQueue({ depth: 4 });
+  const fd = fileWith('abc');
+  const [r, w] = pipeFds(); // an empty non-blocking pipe: the read fails EAGAIN, nothing moved
+  const heard: number[] = [];
+  q.onMoved = (movedFd) => heard.push(movedFd);
+  const read = q.read(fd, Buffer.alloc(3), 'read').then((n) => [n, [...heard]]);
+  const failed = q.read(r, Buffer.alloc(3), 'empty').then(() => null, (e: unknown) => e);
+  assert.equal(await read, [3, [fd]], 'heard at completion, before the caller');
+  assert.ok(isUsbFnError(await failed, 'USBFN_ERR_CANCELED'));
+  assert.equal(heard, [fd], 'a failed request moved nothing');
+  q.onMoved = null;
+  assert.is(await q.read(fd, Buffer.alloc(3), 'read'), 3);
+  assert.equal(heard, [fd]);
+  await q.close();
+  for (const x of [fd, r, w]) fs.closeSync(x);
+});
+
 /** A non-blocking FIFO's two ends: Node has no pipe() call. */
 function pipeFds(): [number, number] {
   const fifo = path.join(dir, `p${Math.random().toString(36).slice(2)}`);

@@ -16,6 +16,8 @@ import { buildFfsBlobs } from '../../lib/driver/functionfs/blobs.js';
 const skip = process.platform !== 'linux' ? 'FunctionFS needs Linux' : null;
 if (skip) console.log(`skipping FunctionFS driver tests: ${skip}`);
 const { FunctionFsDriver } = skip ? ({} as typeof import('../../lib/driver/functionfs/ffs-driver.js')) : await import('../../lib/driver/functionfs/ffs-driver.js');
+const { linuxFfi } = skip ? ({} as typeof import('../../lib/driver/functionfs/linux-ffi.js')) : await import('../../lib/driver/functionfs/linux-ffi.js');
+const EBADMSG = 74;
 
 const FN = { endpoints: [{ address: 0x81 }, { address: 0x01 }], interfaceString: 'fake' };
 const ev = (type: number, setup = [0, 0, 0, 0, 0, 0, 0, 0]) => Buffer.from([...setup, type, 0, 0, 0]);
@@ -109,6 +111,41 @@ t('data pipes move bytes through AIO; a ZLP follows a whole-packet write when as
   assert.is(await f.driver.transferOut(2, buf), 13);
   assert.is(buf.toString('utf8', 0, 13), 'from the host');
   await f.close();
+});
+
+/** Runs `halt` with libc's read/write answering EBADMSG, as FunctionFS does to wrong-direction I/O once it has set the halt. */
+function asIfHalted<T>(halt: () => T): T {
+  const ffi = linuxFfi();
+  const { read, write, errno } = ffi;
+  ffi.read = ffi.write = () => -1;
+  ffi.errno = () => EBADMSG;
+  try {
+    return halt();
+  } finally {
+    Object.assign(ffi, { read, write, errno });
+  }
+}
+
+t('a halt the driver set is forgotten when a transfer completes after it, even one issued before it', async () => {
+  const f = await fakeMount();
+  try {
+    // Issued before the halt, completing after it: on FunctionFS it waits behind the halt, and its
+    // completion means the host has cleared it. (Here the read completes at once; what matters is
+    // that the driver learns of it only after setPipeState.)
+    const early = f.driver.transferOut(2, Buffer.alloc(64));
+    await asIfHalted(() => f.driver.setPipeState(2, true));
+    assert.ok(await f.driver.getPipeState(2), 'halted: no completion harvested yet');
+    assert.is(await early, 13);
+    assert.not.ok(await f.driver.getPipeState(2), 'the completion of a transfer issued before the halt clears it');
+    // Only the endpoint whose transfer moved: a completion on another one leaves the halt standing.
+    await asIfHalted(() => f.driver.setPipeState(2, true));
+    assert.is(await f.driver.transferIn(1, Buffer.from('x')), 1);
+    assert.ok(await f.driver.getPipeState(2), 'a completion on ep1 does not clear ep2');
+    assert.is(await f.driver.transferOut(2, Buffer.alloc(64)), 13);
+    assert.not.ok(await f.driver.getPipeState(2));
+  } finally {
+    await f.close();
+  }
 });
 
 t('wrong pipes and closed drivers refuse with coded errors', async () => {

@@ -53,6 +53,8 @@ test('BulkPipe options: defaults filled in, bad values refused with USBFN_ERR_IN
   assert.is(o.readSize, BULK_PIPE_DEFAULTS.readSize);
   assert.is(o.readableHighWaterMark, o.readsOutstanding * o.readSize);
   assert.is(resolvePipeOptions({ ...base, out: 0x01, packetMode: true }).readableHighWaterMark, o.readsOutstanding);
+  assert.is(o.writableHighWaterMark, o.writesInFlight * o.readSize, 'a readSize write does not ask for a drain each time');
+  assert.is(resolvePipeOptions({ ...base, in: 0x81, packetMode: true }).writableHighWaterMark, o.writesInFlight);
   const bad = (extra: object) => assert.throws(() => resolvePipeOptions({ ...base, ...extra } as never), (e: { code?: string }) => e.code === 'USBFN_ERR_INVALID_ARG');
   bad({});
   bad({ out: 0x81 });

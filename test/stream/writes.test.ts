@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BulkWriter, BulkPipe } from '../../lib/stream/bulk-pipe.js';
+import { BULK_PIPE_DEFAULTS } from '../../lib/stream/bulk-pipe-options.js';
 import { ERROR_NOT_SUPPORTED } from '../../native-defs/win32-errors.js';
 import { BULK_IN, TRANSFER_IN, TRANSFER_IN_ZLP, destroyed, forEachBackend, patternBytes, until, withStack, type StreamStack } from './helpers.js';
 
@@ -123,6 +124,23 @@ forEachBackend((backend, it) => {
         await destroyed(writer);
       }));
   }
+
+  it('by default write() asks to wait once writesInFlight transfers are in flight and as many more wait: memory stays bounded when the host reads nothing', () =>
+    withStack(backend, async (s) => {
+      const pipeId = s.pipeId(BULK_IN);
+      const readSize = 4096;
+      const m = BULK_PIPE_DEFAULTS.writesInFlight;
+      const writer = new BulkWriter({ driver: s.driver, link: s.link, in: BULK_IN, readSize, zlp: 'never' });
+      let accepted = 1; // the write that returns false is taken too
+      while (writer.write(Buffer.alloc(readSize)) && accepted < 100) accepted++;
+      assert.is(accepted, 2 * m, 'writesInFlight in flight, then writesInFlight × readSize bytes waiting');
+      await until(() => s.device.pending({ code: TRANSFER_IN, pipeId }) === m, `${m} in flight`);
+      assert.is(writer.writableLength, m * readSize, 'what waits is bounded by the high-water mark');
+      const drained = new Promise((resolve) => writer.once('drain', resolve));
+      assert.equal(await hostReads(s, 2 * m, readSize), Array(2 * m).fill(readSize));
+      await drained;
+      await destroyed(writer);
+    }));
 
   it("the failure of an early-acknowledged write surfaces as 'error', to end()'s callback and to a waiting writeTransfer", () =>
     withStack(backend, async (s) => {

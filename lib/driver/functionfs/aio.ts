@@ -32,6 +32,7 @@ const RESOLVED = Promise.resolve();
 
 interface Slot {
   index: number;
+  fd: number;
   buffer: Uint8Array | null; // kept referenced while the kernel owns it
   what: string;
   resolve: (n: number) => void;
@@ -51,6 +52,12 @@ export interface AioQueueOptions {
 
 /** One AIO context + eventfd + poll handle; see the module comment. */
 export class AioQueue {
+  /**
+   * While set, called with the fd of each request that completed without error, at harvest,
+   * before its promise settles (FunctionFsDriver sets it while a halt it set stands: data moved
+   * on that endpoint, so the host cleared it). Null on the hot path: one test per completion.
+   */
+  onMoved: ((fd: number) => void) | null = null;
   private readonly ffi: LinuxFfi;
   private readonly ctx: bigint;
   private readonly eventFd: number;
@@ -127,7 +134,7 @@ export class AioQueue {
     const index = this.free.pop();
     if (index === undefined) return Promise.reject(new UsbFnError(ErrorCodes.INVALID_STATE, `${what}: more than ${this.slots.length} requests in flight`, { operation: what }));
     return new Promise<number>((resolve, reject) => {
-      const slot: Slot = { index, buffer, what, resolve, reject, canceledBy: null, queued: true, watchers: null };
+      const slot: Slot = { index, fd, buffer, what, resolve, reject, canceledBy: null, queued: true, watchers: null };
       // A 0-byte buffer may have no backing store: give the kernel address 0 with length 0.
       setIocbRequest(this.iocbs, index * IOCB_SIZE, opcode, fd, buffer.length > 0 ? this.addressOf(buffer) : 0, buffer.length);
       this.slots[index] = slot;
@@ -232,7 +239,10 @@ export class AioQueue {
     const length = slot.buffer?.length ?? 0;
     this.finish(slot);
     if (res > length) return slot.reject(new UsbFnError(ErrorCodes.MALFORMED, `${slot.what}: the kernel reported ${res} bytes for a ${length}-byte buffer`, { operation: slot.what }));
-    if (res >= 0) return slot.resolve(res);
+    if (res >= 0) {
+      this.onMoved?.(slot.fd);
+      return slot.resolve(res);
+    }
     if (slot.canceledBy !== null) return slot.reject(canceledError(slot.what, slot.canceledBy));
     slot.reject(errnoError(-res, 'io_getevents', slot.what)); // the failure surfaced as a completion
   }

@@ -64,6 +64,13 @@ export interface FunctionFsDriverOptions {
 /** The FunctionFS backend; see the module comment. Create with FunctionFsDriver.open(). */
 export class FunctionFsDriver implements UsbFnDriver {
   private readonly ep0: Ep0;
+  /**
+   * Pipes this driver halted with no transfer completed on them since: this set *is* GET_PIPE_STATE
+   * on FunctionFS (the kernel has no query). PipeEndpoint.ownHalt keeps a flag by the same rule
+   * for another reason, so both stay: it tells a stream that a STALLED failure is its own halt, on
+   * a backend that fails transfers on a halted pipe and answers GET_PIPE_STATE itself
+   * (GenericUSBFn.sys); FunctionFS never fails one STALLED, and getPipeState() must answer any caller.
+   */
   private readonly halted = new Set<number>();
   private activated = false;
   private closing: Promise<void> | null = null;
@@ -138,21 +145,21 @@ export class FunctionFsDriver implements UsbFnDriver {
 
   nextBusEvent(options: OpOptions = {}): Promise<BusEvent> {
     return this.ep0.next(options).then((event) => {
-      if (event.type === 'configured') this.halted.clear(); // ENABLE re-enabled the endpoints: no halt survives it
+      if (event.type === 'configured') this.forgetHalt(); // ENABLE re-enabled the endpoints: no halt survives it
       return event;
     });
   }
 
   // transferIn / transferOut are the per-transfer hot path: plain functions returning the AIO
-  // promise (an async wrapper costs a promise and three microtask turns per transfer).
+  // promise (an async wrapper costs a promise and three microtask turns per transfer). A halt is
+  // cleared by a completion (AioQueue.onMoved), whenever the transfer was issued.
   transferIn(pipeId: number, data: Uint8Array, options: TransferInOptions = {}): Promise<number> {
     try {
       this.assertOpen('transferIn');
       if (options.signal?.aborted) throw canceledError('transferIn', options.signal.reason);
       if (pipeId === 0) return Promise.resolve(this.ep0.writeData(data));
       const ep = this.endpoint(pipeId, true, 'transferIn');
-      const write = this.aio.write(this.epFds[pipeId - 1]!, data, this.names[pipeId]!, options.signal);
-      const done = this.halted.size > 0 ? write.then((n) => { this.moved(pipeId); return n; }) : write;
+      const done = this.aio.write(this.epFds[pipeId - 1]!, data, this.names[pipeId]!, options.signal);
       if (!options.zlp || data.length === 0 || data.length % this.maxPacketSize(ep) !== 0) return done;
       return done.then((n) => this.aio.write(this.epFds[pipeId - 1]!, new Uint8Array(0), `${this.names[pipeId]} ZLP`, options.signal).then(() => n));
     } catch (err) {
@@ -166,9 +173,7 @@ export class FunctionFsDriver implements UsbFnDriver {
       if (options.signal?.aborted) throw canceledError('transferOut', options.signal.reason);
       if (pipeId === 0) return Promise.resolve(this.ep0.readData(buffer));
       this.endpoint(pipeId, false, 'transferOut');
-      const read = this.aio.read(this.epFds[pipeId - 1]!, buffer, this.names[pipeId]!, options.signal);
-      // Only while a halt this driver set stands does a completion need to clear it (see moved()).
-      return this.halted.size > 0 ? read.then((n) => { this.moved(pipeId); return n; }) : read;
+      return this.aio.read(this.epFds[pipeId - 1]!, buffer, this.names[pipeId]!, options.signal);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -192,7 +197,7 @@ export class FunctionFsDriver implements UsbFnDriver {
     const fd = this.epFds[pipeId - 1]!;
     if (!stalled) {
       if (this.ffi.ioctl(fd, FFS_IOCTL.CLEAR_HALT, 0n) < 0) throw errnoError(this.ffi.errno(), 'ioctl', `clear halt ep${pipeId}`);
-      this.halted.delete(pipeId);
+      this.forgetHalt(pipeId);
       return;
     }
     const one = Buffer.alloc(1);
@@ -200,6 +205,7 @@ export class FunctionFsDriver implements UsbFnDriver {
     const errno = rc < 0 ? this.ffi.errno() : 0;
     if (errno !== Errno.EBADMSG) throw errnoError(errno || Errno.EINVAL, ep.isIn ? 'read' : 'write', `halt ep${pipeId}`);
     this.halted.add(pipeId);
+    this.aio.onMoved = this.moved;
   }
 
   async controlHandshakeIn(): Promise<void> {
@@ -242,9 +248,14 @@ export class FunctionFsDriver implements UsbFnDriver {
     return this.options.name ?? path.basename(this.options.mountPoint);
   }
 
-  /** A transfer on `pipeId` completed: data moved, so no halt this driver set stands there any more. */
-  private moved(pipeId: number): void {
-    if (this.halted.size > 0) this.halted.delete(pipeId);
+  /** AioQueue.onMoved while a halt stands: data moved on `fd`, so the host cleared any halt there. */
+  private readonly moved = (fd: number): void => this.forgetHalt(this.epFds.indexOf(fd) + 1);
+
+  /** Forgets the halt of `pipeId`, or of every pipe; the last one forgotten restores the lean harvest. */
+  private forgetHalt(pipeId?: number): void {
+    if (pipeId === undefined) this.halted.clear();
+    else this.halted.delete(pipeId);
+    if (this.halted.size === 0) this.aio.onMoved = null;
   }
 
   private maxPacketSize(ep: ResolvedEndpoint): number {
