@@ -1,12 +1,13 @@
 /**
  * The data transfers of GenericUsbFnDriver (TRANSFER_IN / _APPEND_ZERO_PKT / TRANSFER_OUT): the
- * hot path. A BulkTransfer is a reusable slot (UsbFnDriver.openTransfer): each transfer is one
- * `.then` on the device's promise with handlers bound once per slot, so a transfer allocates no
- * closure, no option object and no promise of its own; transferIn / transferOut wrap a one-off
+ * hot path. A BulkTransfer is a reusable slot (UsbFnDriver.openTransfer) with handlers bound once
+ * per slot: where the device has `ioctlTo` (Win32IoctlDevice) its harvester calls them directly,
+ * else each transfer is one `.then` on the device's promise; either way a transfer allocates no
+ * closure, no option object and no promise of its own. transferIn / transferOut wrap a one-off
  * slot in a promise.
  *
- * Ordering, which the reliability tests hold: a failure reaches the sink in the same microtask as
- * a success would (never overtaken by a later success); only ERROR_GEN_FAILURE takes a round trip
+ * Ordering, which the reliability tests hold: a failure reaches the sink the way a success would
+ * (never overtaken by a later success; IoctlDevice.ioctlTo's rules say the same for a device's sink); only ERROR_GEN_FAILURE takes a round trip
  * (GET_PIPE_STATE, to report STALLED on a halted pipe), and while it does, HaltChecks refuses new
  * transfers on that pipe with STALLED so that nothing overtakes the failed one's re-send.
  */
@@ -16,6 +17,7 @@ import { ErrorCodes, UsbFnError, isUsbFnError } from '../../errors.js';
 import type { TransferHandle, TransferInOptions, TransferSink } from '../driver.js';
 import { ioctlFailure } from './errors.js';
 import { HaltChecks } from './halt-checks.js';
+import type { IoctlSink } from './ioctl-device.js';
 import type { RequestGate } from './request-gate.js';
 
 /** What the transfers need from their driver. */
@@ -83,7 +85,7 @@ export class BulkTransfer implements TransferHandle {
     this.code = code;
     this.pipeId = pipeId;
     this.buffer = buffer;
-    this.ctx.gate.issue(code, pipeIdBytes, buffer, signal).then(this.onDone, this.onFail);
+    this.ctx.gate.issueTo(code, pipeIdBytes, buffer, signal, this.completion);
   }
 
   // Bound once per slot: the sink may submit the next transfer from within, so each reads its
@@ -113,6 +115,9 @@ export class BulkTransfer implements TransferHandle {
     if (!HaltChecks.needsCheck(failure) || ctx.gate.closing) return sink.transferFailed(failure);
     void ctx.haltChecks.during(pipeId, () => explainTransferFailure(ctx, failure, pipeId)).then((explained) => sink.transferFailed(explained));
   };
+
+  /** What the device reports this slot's outcomes to (after the handlers: fields initialise in order). */
+  private readonly completion: IoctlSink = { done: this.onDone, failed: this.onFail };
 }
 
 /** A refusal reaches the sink one microtask on, as a rejected promise would reach a `.then`. */

@@ -16,6 +16,17 @@ export class IoctlError extends Error {
   }
 }
 
+/**
+ * Where a device that has `ioctlTo` reports one request's outcome: exactly one of the two, once.
+ * Functions, not methods (called without `this`).
+ */
+export interface IoctlSink {
+  /** lpBytesReturned, as `ioctl` would resolve with it (unclamped). */
+  readonly done: (bytes: number) => void;
+  /** The IoctlError (or other error) `ioctl` would reject with. */
+  readonly failed: (err: unknown) => void;
+}
+
 export interface IoctlDevice {
   /**
    * Issues one IOCTL, as DeviceIoControl(handle, code, input, output) on an overlapped handle.
@@ -32,6 +43,20 @@ export interface IoctlDevice {
    * - After close() every call rejects with ERROR_INVALID_HANDLE (6).
    */
   ioctl(code: number, input: Uint8Array | null, output: Uint8Array | null, signal?: AbortSignal): Promise<number>;
+
+  /**
+   * Optional, the hot path's entry: as `ioctl`, with the outcome reported to `sink` instead of a
+   * promise, so a device that settles from its own completion loop (Win32IoctlDevice's harvester)
+   * costs no promise and no microtask per request. Rules, which callers rely on:
+   * - never calls `sink` synchronously inside `ioctlTo` (a refusal or an immediate failure is
+   *   reported later, and still before any completion the device reports after it);
+   * - outcomes reach their sinks in the order the device completed them (for Win32, the order the
+   *   completion port delivered them), failures included;
+   * - a sink may issue new requests from within its call; a sink that throws does not stop the
+   *   device from reporting the others (the error surfaces as an unhandled rejection, as a throw
+   *   in a `.then` handler would).
+   */
+  ioctlTo?(code: number, input: Uint8Array | null, output: Uint8Array | null, signal: AbortSignal | undefined, sink: IoctlSink): void;
 
   /** Cancels everything pending, waits until each has completed, then releases the handle. Idempotent. */
   close(): Promise<void>;

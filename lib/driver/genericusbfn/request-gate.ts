@@ -7,7 +7,7 @@
  */
 import { ioctlName } from '../../../native-defs/ioctl.js';
 import { ErrorCodes, UsbFnError, canceledError } from '../../errors.js';
-import type { IoctlDevice } from './ioctl-device.js';
+import type { IoctlDevice, IoctlSink } from './ioctl-device.js';
 
 export class RequestGate {
   /** The driver began closing: every new request is refused with USBFN_ERR_CLOSED. */
@@ -40,6 +40,25 @@ export class RequestGate {
       return this.device.ioctl(code, input, output, signal);
     } catch (err) {
       return Promise.reject(err); // a device that threw instead of rejecting
+    }
+  }
+
+  /**
+   * issue() with the outcome reported to `sink` (the data transfers' path): straight from the
+   * device where it has `ioctlTo`, else through one `.then` on its promise. The sink MUST call
+   * settled() exactly once, first thing. Never throws and never calls `sink` synchronously.
+   */
+  issueTo(code: number, input: Uint8Array | null, output: Uint8Array | null, signal: AbortSignal | undefined, sink: IoctlSink): void {
+    const device = this.device;
+    if (device.ioctlTo === undefined) {
+      this.issue(code, input, output, signal).then(sink.done, sink.failed);
+      return;
+    }
+    this.pending++;
+    try {
+      device.ioctlTo(code, input, output, signal, sink);
+    } catch (err) {
+      void Promise.reject(err).catch(sink.failed); // a device that threw: reported as a rejection would be
     }
   }
 

@@ -44,10 +44,11 @@ import {
   STATUS_PENDING, STATUS_SUCCESS, ntStatusSeverity,
 } from '../../../native-defs/win32-api.js';
 import { ioctlName } from '../../../native-defs/ioctl.js';
-import { IoctlError, type IoctlDevice } from './ioctl-device.js';
+import { IoctlError, type IoctlDevice, type IoctlSink } from './ioctl-device.js';
 import { CompletionPort, type CompletionSink } from './win32-completion.js';
 import { isInvalidHandle, kernel32, ntdll, type Kernel32, type Ntdll } from './win32-ffi.js';
 import { OverlappedPool } from './win32-overlapped.js';
+import { DeferredFailures, callSink } from './win32-sink-calls.js';
 import { watchHandleRemoval, type CmNotification } from './win32-notification.js';
 
 const debug = createDebug('usbfn:win32');
@@ -67,8 +68,10 @@ const noop = (): void => {};
  */
 interface Pending {
   live: boolean;
+  /** The promise's settle functions (ioctl), or the caller's sink's (ioctlTo: `direct`). */
   resolve: (bytes: number) => void;
   reject: (err: IoctlError) => void;
+  direct: boolean;
   input: Uint8Array | null;
   output: Uint8Array | null;
   signal: AbortSignal | null;
@@ -115,6 +118,8 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
     this.nextResolve = resolve;
     this.nextReject = reject;
   };
+  /** ioctlTo's failures decided inside the call: never reported from within it, never overtaken. */
+  private readonly deferred = new DeferredFailures();
   private readonly port: CompletionPort;
   private readonly key: number;
   private readonly nt: Ntdll = ntdll();
@@ -139,16 +144,31 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
 
   /** See IoctlDevice.ioctl: overlapped DeviceIoControl, settled when its completion is harvested. */
   ioctl(code: number, input: Uint8Array | null, output: Uint8Array | null, signal?: AbortSignal): Promise<number> {
-    if (this.closing) return Promise.reject(new IoctlError(this.removed ? ERROR_DEVICE_NOT_CONNECTED : ERROR_INVALID_HANDLE));
-    if (signal?.aborted) return Promise.reject(new IoctlError(ERROR_OPERATION_ABORTED));
-    // Checked before anything is issued: failing to listen to a bad signal after DeviceIoControl
-    // would settle the promise while the kernel still owns the buffers.
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      return Promise.reject(new IoctlError(ERROR_INVALID_PARAMETER, 0, 'signal must be an AbortSignal'));
-    }
+    const refused = this.refusal(signal);
+    if (refused) return Promise.reject(refused);
     const promise = new Promise<number>(this.capture);
-    this.issue(code, input, output, signal ?? null);
+    this.issue(code, input, output, signal ?? null, false);
     return promise;
+  }
+
+  /** See IoctlDevice.ioctlTo: as ioctl, the harvester reporting straight to `sink`. */
+  ioctlTo(code: number, input: Uint8Array | null, output: Uint8Array | null, signal: AbortSignal | undefined, sink: IoctlSink): void {
+    const refused = this.refusal(signal);
+    if (refused) return this.deferred.push(sink.failed, refused);
+    this.nextResolve = sink.done;
+    this.nextReject = sink.failed;
+    this.issue(code, input, output, signal ?? null, true);
+  }
+
+  /**
+   * Why a request is refused before it is issued, or null. The signal is checked here: failing to
+   * listen to a bad one after DeviceIoControl would settle while the kernel still owns the buffers.
+   */
+  private refusal(signal: AbortSignal | undefined): IoctlError | null {
+    if (this.closing) return new IoctlError(this.removed ? ERROR_DEVICE_NOT_CONNECTED : ERROR_INVALID_HANDLE);
+    if (signal?.aborted) return new IoctlError(ERROR_OPERATION_ABORTED);
+    if (signal !== undefined && !(signal instanceof AbortSignal)) return new IoctlError(ERROR_INVALID_PARAMETER, 0, 'signal must be an AbortSignal');
+    return null;
   }
 
   /** See IoctlDevice.close: CancelIoEx on everything, wait for each completion, close the handle. */
@@ -159,6 +179,7 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
 
   /** @internal Called by the completion port with each harvested OVERLAPPED of this device. */
   onCompletion(overlapped: number): void {
+    if (this.deferred.length > 0) this.deferred.deliver();
     const slot = this.pool.slotOf(overlapped);
     if (slot < 0 || !this.pending[slot]?.live) {
       debug('%s: completion for an OVERLAPPED not in flight (0x%s) ignored', this.path, overlapped.toString(16));
@@ -193,13 +214,14 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
     this.k32.CloseHandle(this.handle);
   }
 
-  /** Issues the request whose Promise `capture` just made; settles it at once if nothing was queued. */
-  private issue(code: number, input: Uint8Array | null, output: Uint8Array | null, signal: AbortSignal | null): void {
+  /** Issues the request whose settle functions `capture` (or ioctlTo's sink) just gave; settles it at once if nothing was queued. */
+  private issue(code: number, input: Uint8Array | null, output: Uint8Array | null, signal: AbortSignal | null, direct: boolean): void {
     const slot = this.pool.acquire();
-    const request = (this.pending[slot] ??= { live: false, resolve: noop, reject: noop, input: null, output: null, signal: null });
+    const request = (this.pending[slot] ??= { live: false, resolve: noop, reject: noop, direct: false, input: null, output: null, signal: null });
     request.live = true; // before the call: the driver may complete inside it
     request.resolve = this.nextResolve;
     request.reject = this.nextReject;
+    request.direct = direct;
     request.input = input;
     request.output = output;
     const overlapped = this.pool.address(slot);
@@ -210,11 +232,11 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
       status = this.nt.NtDeviceIoControlFile(this.handle, null, null, overlapped, overlapped, code, input, input?.byteLength ?? 0, output, output?.byteLength ?? 0);
     } catch (err) {
       // koffi refused an argument before calling: the kernel never saw this OVERLAPPED.
-      this.settle(slot, ERROR_INVALID_PARAMETER, 0, `DeviceIoControl arguments refused: ${(err as Error).message}`);
+      this.settle(slot, ERROR_INVALID_PARAMETER, 0, `DeviceIoControl arguments refused: ${(err as Error).message}`, true);
       return;
     }
     // An error completed synchronously: no packet, no status block. Anything else: a packet follows.
-    if (ntStatusSeverity(status) === NT_SEVERITY_ERROR) return this.settle(slot, this.nt.RtlNtStatusToDosError(status), 0);
+    if (ntStatusSeverity(status) === NT_SEVERITY_ERROR) return this.settle(slot, this.nt.RtlNtStatusToDosError(status), 0, undefined, true);
     if (status !== STATUS_PENDING) this.port.expectPacket(); // completed inside the call: its packet is queued
     if (debug.enabled) debug('%s: %s pending in slot %d', this.path, ioctlName(code) ?? code.toString(16), slot);
     if (signal === null) return;
@@ -260,9 +282,10 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
     }
   }
 
-  private settle(slot: number, errno: number, bytes: number, message?: string): void {
+  /** Settles a slot's request; `inCall`: from within ioctl/ioctlTo, where a sink must not be called. */
+  private settle(slot: number, errno: number, bytes: number, message?: string, inCall = false): void {
     const request = this.pending[slot]!;
-    const { resolve, reject } = request;
+    const { resolve, reject, direct } = request;
     request.live = false;
     request.resolve = request.reject = noop;
     request.input = request.output = null; // the kernel is done with them: let them go
@@ -270,8 +293,16 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
     this.pool.release(slot);
     if (errno === ERROR_IO_PENDING) errno = ERROR_GEN_FAILURE;
     if (errno === ERROR_OPERATION_ABORTED && this.removed) errno = ERROR_DEVICE_NOT_CONNECTED; // cancelled by the removal
-    if (errno === 0) resolve(bytes);
-    else reject(new IoctlError(errno, bytes, message));
+    if (!direct) {
+      if (errno === 0) resolve(bytes);
+      else reject(new IoctlError(errno, bytes, message));
+    } else if (errno === 0) {
+      callSink(resolve, bytes);
+    } else if (inCall) {
+      this.deferred.push(reject, new IoctlError(errno, bytes, message));
+    } else {
+      callSink(reject, new IoctlError(errno, bytes, message));
+    }
     if (this.pool.size === 0 && this.onIdle) this.onIdle();
   }
 
