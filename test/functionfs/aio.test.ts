@@ -168,6 +168,62 @@ t('onMoved, while set, hears the fd of each request that succeeded, before its p
   for (const x of [fd, r, w]) fs.closeSync(x);
 });
 
+/** A TransferSink that records what it hears; `then` runs after each report (e.g. to submit again). */
+function recordingSink(then: (heard: unknown[]) => void = () => undefined) {
+  const heard: unknown[] = [];
+  let wake: () => void = () => undefined;
+  const sink = {
+    heard,
+    next: () => new Promise<void>((resolve) => (wake = resolve)),
+    transferred(n: number) { heard.push(n); then(heard); wake(); },
+    transferFailed(err: unknown) { heard.push(err); then(heard); wake(); },
+  };
+  return sink;
+}
+
+t('submitTo reports to its sink from the harvest, never from within the call; a refusal a microtask later', async () => {
+  const { IOCB_CMD_PREAD } = await import('../../native-defs/linux-aio.js');
+  const q = new AioQueue({ depth: 2 });
+  const fd = fileWith('sink me');
+  const buf = Buffer.alloc(16);
+  const sink = recordingSink();
+  const done = sink.next();
+  q.submitTo(fd, IOCB_CMD_PREAD, buf, 'read', undefined, sink);
+  assert.equal(sink.heard, [], 'not from within submitTo');
+  await done;
+  assert.equal(sink.heard, [7]);
+  assert.is(buf.toString('utf8', 0, 7), 'sink me');
+  const refused = recordingSink();
+  const refusedDone = refused.next();
+  q.submitTo(fd, IOCB_CMD_PREAD, buf, 'read', AbortSignal.abort(), refused);
+  assert.equal(refused.heard, [], 'a refusal is not reported from within submitTo either');
+  await refusedDone;
+  assert.ok(isUsbFnError(refused.heard[0], 'USBFN_ERR_CANCELED'));
+  assert.is(q.pending, 0);
+  await q.close();
+  fs.closeSync(fd);
+});
+
+t('submitTo: a sink may issue the next request from its report, into the slot just freed', async () => {
+  const { IOCB_CMD_PWRITE } = await import('../../native-defs/linux-aio.js');
+  const q = new AioQueue({ depth: 1 }); // one slot: every request reuses it
+  const fd = fileWith('');
+  const words = ['a', 'bb', 'ccc', 'dddd'];
+  const sink = recordingSink((heard) => {
+    if (heard.length < words.length) q.submitTo(fd, IOCB_CMD_PWRITE, Buffer.from(words[heard.length]!), 'write', undefined, sink);
+  });
+  const all = new Promise<void>((resolve) => {
+    const poll = () => (sink.heard.length === words.length ? resolve() : setTimeout(poll, 5));
+    poll();
+  });
+  q.submitTo(fd, IOCB_CMD_PWRITE, Buffer.from(words[0]!), 'write', undefined, sink);
+  await all;
+  assert.equal(sink.heard, [1, 2, 3, 4]);
+  assert.is(q.pending, 0);
+  await q.close();
+  fs.closeSync(fd);
+});
+
 /** A non-blocking FIFO's two ends: Node has no pipe() call. */
 function pipeFds(): [number, number] {
   const fifo = path.join(dir, `p${Math.random().toString(36).slice(2)}`);

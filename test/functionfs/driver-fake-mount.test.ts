@@ -113,6 +113,62 @@ t('data pipes move bytes through AIO; a ZLP follows a whole-packet write when as
   await f.close();
 });
 
+/** A TransferSink whose reports resolve a promise, one transfer at a time. */
+function promiseSink() {
+  let settle: (v: unknown) => void = () => undefined;
+  return {
+    next: () => new Promise<unknown>((resolve) => (settle = resolve)),
+    transferred: (n: number) => settle(n),
+    transferFailed: (err: unknown) => settle(err),
+  };
+}
+
+t('openTransfer: plain data transfers go straight to AIO (no transferIn / transferOut), with the same results', async () => {
+  const f = await fakeMount();
+  const viaPromise: string[] = [];
+  const { transferIn, transferOut } = f.driver;
+  f.driver.transferIn = (...a) => (viaPromise.push('in'), transferIn.apply(f.driver, a));
+  f.driver.transferOut = (...a) => (viaPromise.push('out'), transferOut.apply(f.driver, a));
+  const outSink = promiseSink();
+  const out = f.driver.openTransfer('out', outSink);
+  const buf = Buffer.alloc(64);
+  let done = outSink.next();
+  out.submit(2, buf);
+  assert.is(await done, 13);
+  assert.is(buf.toString('utf8', 0, 13), 'from the host');
+  const inSink = promiseSink();
+  const handleIn = f.driver.openTransfer('in', inSink);
+  done = inSink.next();
+  handleIn.submit(1, Buffer.from('abc'), { zlp: true }); // not a whole packet: no ZLP, straight
+  assert.is(await done, 3);
+  assert.is(fs.readFileSync(path.join(f.dir, 'ep1'), 'utf8'), 'abc');
+  assert.equal(viaPromise, []);
+  done = inSink.next();
+  handleIn.submit(1, Buffer.alloc(512, 1), { zlp: true }); // a ZLP to follow: transferIn's path
+  assert.is(await done, 512);
+  assert.equal(viaPromise, ['in']);
+  await f.close();
+});
+
+t('openTransfer: refusals reach the sink as the same coded errors transferIn / transferOut reject with', async () => {
+  const f = await fakeMount();
+  const sink = promiseSink();
+  const out = f.driver.openTransfer('out', sink);
+  let done = sink.next();
+  out.submit(1, Buffer.alloc(1)); // pipe 1 is IN
+  assert.ok(isUsbFnError(await done, 'USBFN_ERR_INVALID_ARG'));
+  done = sink.next();
+  out.submit(9, Buffer.alloc(1));
+  assert.ok(isUsbFnError(await done, 'USBFN_ERR_INVALID_ARG'));
+  done = sink.next();
+  out.submit(2, Buffer.alloc(1), { signal: AbortSignal.abort() });
+  assert.ok(isUsbFnError(await done, 'USBFN_ERR_CANCELED'));
+  await f.close();
+  done = sink.next();
+  out.submit(2, Buffer.alloc(1));
+  assert.ok(isUsbFnError(await done, 'USBFN_ERR_CLOSED'));
+});
+
 /** Runs `halt` with libc's read/write answering EBADMSG, as FunctionFS does to wrong-direction I/O once it has set the halt. */
 function asIfHalted<T>(halt: () => T): T {
   const ffi = linuxFfi();

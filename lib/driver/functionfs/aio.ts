@@ -13,7 +13,11 @@
  * listener per queue however many requests it covers (EventTarget listeners cost more than the
  * syscall under emulation: benchmarks/ffs-throughput.sh).
  *
- * Contract: submit() resolves with the byte count (clamped: a count past the buffer is
+ * Requests come two ways: read()/write() return a promise; submitTo() reports to a TransferSink
+ * (FunctionFsDriver.openTransfer, the streams' path), synchronously from the harvest: no promise,
+ * no reaction job, no closure per transfer. Slots are allocated once per queue and reused.
+ *
+ * Contract: read()/write() resolve with the byte count (clamped: a count past the buffer is
  * USBFN_ERR_MALFORMED) or rejects with a coded UsbFnError carrying errno/syscall. The caller's
  * buffer is referenced until its request completes and must not change meanwhile. An aborted
  * signal asks io_cancel (or drops a request not given to the kernel yet); the promise settles
@@ -23,6 +27,7 @@
 import createDebug from 'debug';
 import { encodeIocb, ioEventData, ioEventRes, setIocbRequest, IOCB_CMD_PREAD, IOCB_CMD_PWRITE, IOCB_SIZE, IO_EVENT_SIZE } from '../../../native-defs/linux-aio.js';
 import { ErrorCodes, UsbFnError, canceledError } from '../../errors.js';
+import type { TransferSink } from '../driver.js';
 import { Errno, errnoError } from './errors.js';
 import { EFD_NONBLOCK_CLOEXEC, linuxFfi, pollFd, type LinuxFfi } from './linux-ffi.js';
 
@@ -30,18 +35,24 @@ const debug = createDebug('usbfn:ffs:aio');
 const TWO_32 = 2 ** 32;
 const RESOLVED = Promise.resolve();
 
-interface Slot {
-  index: number;
-  fd: number;
-  buffer: Uint8Array | null; // kept referenced while the kernel owns it
-  what: string;
-  resolve: (n: number) => void;
-  reject: (err: unknown) => void;
-  canceledBy: unknown;
+/** One iocb's request, reused request after request (`sink` null: free). */
+class Slot {
+  fd = -1;
+  buffer: Uint8Array | null = null; // kept referenced while the kernel owns it
+  what = '';
+  sink: TransferSink | null = null;
+  canceledBy: unknown = null;
   /** Waiting for the next io_submit (not the kernel's yet). */
-  queued: boolean;
+  queued = false;
   /** The pending requests of this slot's AbortSignal, this slot among them. */
-  watchers: Set<Slot> | null;
+  watchers: Set<Slot> | null = null;
+
+  constructor(readonly index: number) {}
+}
+
+/** A promise's resolve / reject as a TransferSink (read() / write()). */
+class PromiseSink implements TransferSink {
+  constructor(readonly transferred: (n: number) => void, readonly transferFailed: (err: unknown) => void) {}
 }
 
 /** Options of AioQueue. */
@@ -68,7 +79,8 @@ export class AioQueue {
   private readonly eventView: DataView;
   private readonly zeroTimeout = Buffer.alloc(16); // struct timespec {0, 0}: never block
   private readonly counter = Buffer.alloc(8);
-  private readonly slots: (Slot | null)[];
+  private readonly cancelResult = Buffer.alloc(IO_EVENT_SIZE); // io_cancel's, never the harvest's events
+  private readonly slots: Slot[];
   private readonly free: number[] = [];
   /** Slot indices to give to the kernel at the next flush, in request order. */
   private readonly toSubmit: number[] = [];
@@ -101,7 +113,7 @@ export class AioQueue {
     this.pointers = Buffer.alloc(depth * 8);
     this.events = Buffer.alloc(depth * IO_EVENT_SIZE);
     this.eventView = new DataView(this.events.buffer, this.events.byteOffset, this.events.byteLength);
-    this.slots = new Array<Slot | null>(depth).fill(null);
+    this.slots = Array.from({ length: depth }, (_, i) => new Slot(i));
     for (let i = depth - 1; i >= 0; i--) this.free.push(i);
     this.poll = pollFd(this.eventFd, (status) => this.onWake(status));
     this.poll.unref(); // only pending requests keep the process alive
@@ -128,24 +140,42 @@ export class AioQueue {
     return this.closing;
   }
 
+  /**
+   * Issues a read (IOCB_CMD_PREAD) or write (IOCB_CMD_PWRITE) of `buffer` on `fd` and reports it
+   * to `sink` exactly once, never from within this call: the byte count (clamped as read() /
+   * write() are) or the coded error they would reject with. Never throws.
+   */
+  submitTo(fd: number, opcode: number, buffer: Uint8Array, what: string, signal: AbortSignal | undefined, sink: TransferSink): void {
+    const refusal = this.refusal(what, signal);
+    if (refusal) return refuseLater(sink, refusal);
+    const slot = this.slots[this.free.pop()!]!;
+    slot.fd = fd;
+    slot.buffer = buffer;
+    slot.what = what;
+    slot.sink = sink;
+    slot.canceledBy = null;
+    slot.queued = true;
+    // A 0-byte buffer may have no backing store: give the kernel address 0 with length 0.
+    setIocbRequest(this.iocbs, slot.index * IOCB_SIZE, opcode, fd, buffer.length > 0 ? this.addressOf(buffer) : 0, buffer.length);
+    if (this.inFlight++ === 0) this.poll.ref();
+    if (signal) this.watch(signal, slot);
+    this.toSubmit.push(slot.index);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      void RESOLVED.then(this.flushNow); // a bare microtask: queueMicrotask adds an AsyncResource per call
+    }
+  }
+
   private submit(fd: number, opcode: number, buffer: Uint8Array, what: string, signal?: AbortSignal): Promise<number> {
-    if (this.closing) return Promise.reject(new UsbFnError(ErrorCodes.CLOSED, `${what}: the endpoint is closed`, { operation: what }));
-    if (signal?.aborted) return Promise.reject(canceledError(what, signal.reason));
-    const index = this.free.pop();
-    if (index === undefined) return Promise.reject(new UsbFnError(ErrorCodes.INVALID_STATE, `${what}: more than ${this.slots.length} requests in flight`, { operation: what }));
-    return new Promise<number>((resolve, reject) => {
-      const slot: Slot = { index, fd, buffer, what, resolve, reject, canceledBy: null, queued: true, watchers: null };
-      // A 0-byte buffer may have no backing store: give the kernel address 0 with length 0.
-      setIocbRequest(this.iocbs, index * IOCB_SIZE, opcode, fd, buffer.length > 0 ? this.addressOf(buffer) : 0, buffer.length);
-      this.slots[index] = slot;
-      if (this.inFlight++ === 0) this.poll.ref();
-      if (signal) this.watch(signal, slot);
-      this.toSubmit.push(index);
-      if (!this.flushQueued) {
-        this.flushQueued = true;
-        void RESOLVED.then(this.flushNow); // a bare microtask: queueMicrotask adds an AsyncResource per call
-      }
-    });
+    return new Promise<number>((resolve, reject) => this.submitTo(fd, opcode, buffer, what, signal, new PromiseSink(resolve, reject)));
+  }
+
+  /** Why a request cannot be issued now (closed, aborted, no free slot), or null. */
+  private refusal(what: string, signal: AbortSignal | undefined): UsbFnError | null {
+    if (this.closing) return new UsbFnError(ErrorCodes.CLOSED, `${what}: the endpoint is closed`, { operation: what });
+    if (signal?.aborted) return canceledError(what, signal.reason);
+    if (this.free.length === 0) return new UsbFnError(ErrorCodes.INVALID_STATE, `${what}: more than ${this.slots.length} requests in flight`, { operation: what });
+    return null;
   }
 
   /** Gives every queued request to the kernel, as few io_submit calls as it takes. */
@@ -153,6 +183,7 @@ export class AioQueue {
     this.flushQueued = false;
     const queue = this.toSubmit;
     let next = 0;
+    let refused: Array<[TransferSink, UsbFnError]> | null = null;
     while (next < queue.length) {
       const count = queue.length - next;
       for (let i = 0; i < count; i++) {
@@ -165,12 +196,14 @@ export class AioQueue {
       for (let i = 0; i < taken; i++) this.slots[queue[next + i]]!.queued = false;
       next += taken;
       if (taken > 0) continue;
-      // The kernel stops at the first iocb it refuses: that one fails, the rest go on.
+      // The kernel stops at the first iocb it refuses: that one fails, the rest go on. Its sink
+      // hears after the loop: what it does (submit, abort) must not change the queue under it.
       const slot = this.slots[queue[next++]]!;
-      this.finish(slot);
-      slot.reject(errnoError(n < 0 ? this.ffi.errno() : Errno.EAGAIN, 'io_submit', slot.what));
+      const error = errnoError(n < 0 ? this.ffi.errno() : Errno.EAGAIN, 'io_submit', slot.what);
+      (refused ??= []).push([this.finish(slot), error]);
     }
     queue.length = 0;
+    if (refused) for (const [sink, error] of refused) sink.transferFailed(error);
   }
 
   /** The address koffi gives for `buffer`, asked once per ArrayBuffer (its bytes never move). */
@@ -191,7 +224,8 @@ export class AioQueue {
       const set = (watchers = new Set<Slot>());
       this.watched.set(signal, set);
       signal.addEventListener('abort', () => {
-        for (const s of [...set]) this.cancel(s, signal.reason);
+        // A slot whose request ended meanwhile may carry another signal's request now: skip it.
+        for (const s of [...set]) if (s.watchers === set) this.cancel(s, signal.reason);
       }, { once: true });
     }
     watchers.add(slot);
@@ -200,14 +234,14 @@ export class AioQueue {
 
   /** Asks the kernel to cancel (the completion still arrives through the eventfd), or drops a request it has not seen yet. */
   private cancel(slot: Slot, reason: unknown): void {
-    if (this.slots[slot.index] !== slot) return;
+    if (slot.sink === null) return;
     slot.canceledBy ??= reason ?? canceledError(slot.what);
     if (slot.queued) {
       this.toSubmit.splice(this.toSubmit.indexOf(slot.index), 1);
-      this.finish(slot);
-      return slot.reject(canceledError(slot.what, slot.canceledBy));
+      const canceledBy = slot.canceledBy;
+      return this.finish(slot).transferFailed(canceledError(slot.what, canceledBy));
     }
-    const rc = this.ffi.ioCancel(this.ctx, BigInt(this.iocbBase + slot.index * IOCB_SIZE), this.events.subarray(0, IO_EVENT_SIZE));
+    const rc = this.ffi.ioCancel(this.ctx, BigInt(this.iocbBase + slot.index * IOCB_SIZE), this.cancelResult);
     debug('io_cancel %s: %d (errno %d)', slot.what, rc, rc < 0 ? this.ffi.errno() : 0);
   }
 
@@ -235,35 +269,48 @@ export class AioQueue {
 
   private complete(index: number, res: number): void {
     const slot = this.slots[index];
-    if (!slot || slot.queued) return debug('completion for unknown slot %d', index);
+    if (!slot || slot.sink === null || slot.queued) return debug('completion for unknown slot %d', index);
     const length = slot.buffer?.length ?? 0;
-    this.finish(slot);
-    if (res > length) return slot.reject(new UsbFnError(ErrorCodes.MALFORMED, `${slot.what}: the kernel reported ${res} bytes for a ${length}-byte buffer`, { operation: slot.what }));
+    const { what, canceledBy, fd } = slot;
+    const sink = this.finish(slot);
+    if (res > length) return sink.transferFailed(new UsbFnError(ErrorCodes.MALFORMED, `${what}: the kernel reported ${res} bytes for a ${length}-byte buffer`, { operation: what }));
     if (res >= 0) {
-      this.onMoved?.(slot.fd);
-      return slot.resolve(res);
+      this.onMoved?.(fd);
+      return sink.transferred(res);
     }
-    if (slot.canceledBy !== null) return slot.reject(canceledError(slot.what, slot.canceledBy));
-    slot.reject(errnoError(-res, 'io_getevents', slot.what)); // the failure surfaced as a completion
+    if (canceledBy !== null) return sink.transferFailed(canceledError(what, canceledBy));
+    sink.transferFailed(errnoError(-res, 'io_getevents', what)); // the failure surfaced as a completion
   }
 
-  /** Frees a slot whose request is over (completed, refused or dropped); the caller settles it. */
-  private finish(slot: Slot): void {
-    this.slots[slot.index] = null;
+  /**
+   * Frees a slot whose request is over (completed, refused or dropped), before its sink hears
+   * (which may issue the next request into it); returns the sink, for the caller to settle.
+   */
+  private finish(slot: Slot): TransferSink {
+    const sink = slot.sink!;
+    slot.sink = null;
     this.free.push(slot.index);
     slot.watchers?.delete(slot);
+    slot.watchers = null;
     slot.buffer = null;
+    slot.canceledBy = null;
     if (--this.inFlight === 0) {
       this.poll.unref();
       this.drained?.();
     }
+    return sink;
   }
 
   private async shutdown(): Promise<void> {
-    for (const slot of this.slots) if (slot) this.cancel(slot, new UsbFnError(ErrorCodes.CLOSED, 'closed'));
+    for (const slot of this.slots) if (slot.sink) this.cancel(slot, new UsbFnError(ErrorCodes.CLOSED, 'closed'));
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     this.poll.close();
     this.ffi.ioDestroy(this.ctx);
     this.ffi.close(this.eventFd);
   }
+}
+
+/** Reports a request refused at submitTo() a microtask later: never from within the call. */
+function refuseLater(sink: TransferSink, err: UsbFnError): void {
+  void RESOLVED.then(() => sink.transferFailed(err));
 }

@@ -26,7 +26,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import createDebug from 'debug';
 import type {
-  BusEvent, BusSpeed, ClassInfo, ClassInfoEx, InterfaceDescriptorSet, OpOptions, TransferInOptions, UsbFnDriver,
+  BusEvent, BusSpeed, ClassInfo, ClassInfoEx, InterfaceDescriptorSet, OpOptions, TransferHandle, TransferInOptions, TransferSink, UsbFnDriver,
 } from '../driver.js';
 import { interfaceDescriptors, type FunctionDescription, type ResolvedEndpoint } from '../function-description.js';
 import { FFS_IOCTL } from '../../../native-defs/functionfs.js';
@@ -36,6 +36,7 @@ import { buildFfsBlobs, type FfsBlobs } from './blobs.js';
 import { ffsClassInfo, ffsClassInfoEx } from './class-info.js';
 import { Ep0 } from './ep0.js';
 import { Errno, errnoError, fromNodeError } from './errors.js';
+import { FfsTransfer } from './ffs-transfer.js';
 import { linuxFfi, type LinuxFfi } from './linux-ffi.js';
 import { readUdcSpeed } from './udc.js';
 
@@ -84,7 +85,8 @@ export class FunctionFsDriver implements UsbFnDriver {
     private readonly blobs: FfsBlobs,
     private readonly ep0Fd: number,
     private readonly epFds: number[],
-    private readonly aio: AioQueue,
+    /** The data endpoints' AIO queue (FfsTransfer's too). */
+    readonly aio: AioQueue,
   ) {
     const speed = () => (this.speed = readUdcSpeed(options.udc) ?? this.speed);
     this.ep0 = new Ep0(ffi, ep0Fd, speed, blobs.function.endpoints.map((e) => e.address));
@@ -177,6 +179,24 @@ export class FunctionFsDriver implements UsbFnDriver {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /** UsbFnDriver.openTransfer: transfers straight into the AIO queue (ffs-transfer.ts). */
+  openTransfer(direction: 'in' | 'out', sink: TransferSink): TransferHandle {
+    return new FfsTransfer(this, direction, sink);
+  }
+
+  /** FfsTransfer's test: the endpoint file when the transfer needs nothing transferIn / transferOut add, else -1. */
+  directFd(direction: 'in' | 'out', pipeId: number, buffer: Uint8Array, options: TransferInOptions | undefined): number {
+    const ep = this.blobs.function.endpoints[pipeId - 1];
+    if (this.closing || !ep || ep.isIn !== (direction === 'in') || !(buffer instanceof Uint8Array) || options?.signal?.aborted) return -1;
+    if (options?.zlp && direction === 'in' && buffer.length > 0 && buffer.length % this.maxPacketSize(ep) === 0) return -1;
+    return this.epFds[pipeId - 1]!;
+  }
+
+  /** FfsTransfer's name for the transfers of `pipeId` in errors. */
+  transferName(pipeId: number): string {
+    return this.names[pipeId]!;
   }
 
   async getPipeState(pipeId: number): Promise<boolean> {
