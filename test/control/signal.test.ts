@@ -14,15 +14,23 @@ import type { SetupRequest } from '../../lib/index.js';
 
 const reasonCode = (signal: AbortSignal) => (signal.reason as { code?: string } | undefined)?.code;
 
+/** Opens a device whose 'setup' handler records each request in `seen`, then lets `handle` answer it (index 0 first). */
+async function recordingDevice(backend: Parameters<typeof openDevice>[0], handle: (req: SetupRequest, index: number) => void) {
+  const s = await openDevice(backend);
+  const seen: SetupRequest[] = [];
+  s.device.control.on('setup', (req) => {
+    seen.push(req);
+    handle(req, seen.length - 1);
+  });
+  return { s, seen };
+}
+
 suitePerBackend('SetupRequest signal', (test, backend) => {
   test('an answered request read before it is superseded: its signal aborts CANCELED then, and the next answer is not cancelled', async () => {
-    const s = await openDevice(backend);
-    const seen: SetupRequest[] = [];
     const aborts: Array<string | undefined> = [];
-    s.device.control.on('setup', (req) => {
-      seen.push(req);
-      if (seen.length === 1) req.signal.addEventListener('abort', () => aborts.push(reasonCode(req.signal)));
-      void req.respond(Buffer.from(`reply ${seen.length}`));
+    const { s, seen } = await recordingDevice(backend, (req, index) => {
+      if (index === 0) req.signal.addEventListener('abort', () => aborts.push(reasonCode(req.signal)));
+      void req.respond(Buffer.from(`reply ${index + 1}`));
     });
     assert.is(Buffer.from(await s.host.controlTransfer(classRequest('in', 0x01, 16))).toString(), 'reply 1');
     await settleUntil(() => seen[0].state === 'answered', 'the first answer to complete');
@@ -35,11 +43,8 @@ suitePerBackend('SetupRequest signal', (test, backend) => {
   });
 
   test('an answered request read only after it was superseded: its signal is aborted CANCELED; the current one is not', async () => {
-    const s = await openDevice(backend);
-    const seen: SetupRequest[] = [];
-    s.device.control.on('setup', (req) => {
-      seen.push(req);
-      if (seen.length === 1) void req.respond(Buffer.from('first'));
+    const { s, seen } = await recordingDevice(backend, (req, index) => {
+      if (index === 0) void req.respond(Buffer.from('first'));
       else req.defer(); // the second stays open while the first one's signal is read
     });
     assert.is(Buffer.from(await s.host.controlTransfer(classRequest('in', 0x01, 16))).toString(), 'first');
@@ -58,11 +63,8 @@ suitePerBackend('SetupRequest signal', (test, backend) => {
   });
 
   test('a request superseded before any answer: its signal is aborted CANCELED and answering rejects CANCELED', async () => {
-    const s = await openDevice(backend);
-    const seen: SetupRequest[] = [];
-    s.device.control.on('setup', (req) => {
-      seen.push(req);
-      if (seen.length === 1) req.defer();
+    const { s, seen } = await recordingDevice(backend, (req, index) => {
+      if (index === 0) req.defer();
       else void req.respond(Buffer.from('second'));
     });
     const first = rejection(s.host.controlTransfer(classRequest('in', 0x01, 16)));
