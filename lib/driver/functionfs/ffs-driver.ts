@@ -162,7 +162,7 @@ export class FunctionFsDriver implements UsbFnDriver {
       if (pipeId === 0) return Promise.resolve(this.ep0.writeData(data));
       const ep = this.endpoint(pipeId, true, 'transferIn');
       const done = this.aio.write(this.epFds[pipeId - 1]!, data, this.names[pipeId]!, options.signal);
-      if (!options.zlp || data.length === 0 || data.length % this.maxPacketSize(ep) !== 0) return done;
+      if (!this.needsZlp(ep, data, options)) return done;
       return done.then((n) => this.aio.write(this.epFds[pipeId - 1]!, new Uint8Array(0), `${this.names[pipeId]} ZLP`, options.signal).then(() => n));
     } catch (err) {
       return Promise.reject(err);
@@ -190,7 +190,7 @@ export class FunctionFsDriver implements UsbFnDriver {
   directFd(direction: 'in' | 'out', pipeId: number, buffer: Uint8Array, options: TransferInOptions | undefined): number {
     const ep = this.blobs.function.endpoints[pipeId - 1];
     if (this.closing || !ep || ep.isIn !== (direction === 'in') || !(buffer instanceof Uint8Array) || options?.signal?.aborted) return -1;
-    if (options?.zlp && direction === 'in' && buffer.length > 0 && buffer.length % this.maxPacketSize(ep) === 0) return -1;
+    if (direction === 'in' && this.needsZlp(ep, buffer, options)) return -1;
     return this.epFds[pipeId - 1]!;
   }
 
@@ -276,6 +276,11 @@ export class FunctionFsDriver implements UsbFnDriver {
     if (pipeId === undefined) this.halted.clear();
     else this.halted.delete(pipeId);
     if (this.halted.size === 0) this.aio.onMoved = null;
+  }
+
+  /** Whether a write of `data` must be followed by a zero-length packet (asked for, and a whole number of packets). */
+  private needsZlp(ep: ResolvedEndpoint, data: Uint8Array, options: TransferInOptions | undefined): boolean {
+    return !!options?.zlp && data.length > 0 && data.length % this.maxPacketSize(ep) === 0;
   }
 
   private maxPacketSize(ep: ResolvedEndpoint): number {
