@@ -53,12 +53,30 @@ start_gadget() {
   say "gadget ready: $1 ${2##*/}"
 }
 
+# Where processes $@ are stuck (each thread's state, wchan and kernel stack; the kernel's list of
+# blocked tasks), to the console and $OUT/stuck.log.
+stuck_report() {
+  say "process $1 stuck in the kernel: see stuck.log"
+  { for t in $(for p in "$@"; do echo /proc/$p/task/*; done); do
+      echo "== $t $(cat $t/comm 2>/dev/null): $(grep State $t/status 2>/dev/null) wchan $(cat $t/wchan 2>/dev/null)"
+      cat $t/stack 2>/dev/null
+    done
+    echo w > /proc/sysrq-trigger 2>/dev/null; sleep 0.5; dmesg | tail -150
+  } > "$OUT/stuck.log" 2>&1
+  cat "$OUT/stuck.log"
+}
+
 stop_gadget() {
   pid=$(cat /tmp/gadget.pid 2>/dev/null) || return 0
   # a wrapper (cli_serial) names the real gadget process in gadget.child
   for p in $(cat /tmp/gadget.child 2>/dev/null) "$pid"; do
     kill -9 "$p" 2>/dev/null
-    while kill -0 "$p" 2>/dev/null; do sleep 0.05; done
+    deadline=$(($(now) + 30))
+    while kill -0 "$p" 2>/dev/null; do
+      # a process that does not die in 30 s is stuck in the kernel: say where, then go on
+      [ "$(now)" -gt $deadline ] && { say "gadget $p still alive 30 s after SIGKILL"; stuck_report "$p"; break; }
+      sleep 0.05
+    done
   done
   rm -f /tmp/gadget.pid /tmp/gadget.child
 }
@@ -99,7 +117,19 @@ bind() {
   say "configured at $(cat /sys/class/udc/$udc/current_speed)"
 }
 
-unbind() { [ -n "$(cat $G/UDC 2>/dev/null)" ] && echo "" > $G/UDC; return 0; }
+# The write to UDC runs aside so that a kernel that never returns from it is reported (where
+# every task is blocked) instead of hanging the guest without a word.
+unbind() {
+  [ -n "$(cat $G/UDC 2>/dev/null)" ] || return 0
+  echo "" > $G/UDC &
+  writer=$!
+  deadline=$(($(now) + 30))
+  while kill -0 $writer 2>/dev/null; do
+    [ "$(now)" -gt $deadline ] && { say "unbind still blocked after 30 s"; stuck_report $writer $(cat /tmp/gadget.pid 2>/dev/null); return 1; }
+    sleep 0.05
+  done
+  return 0
+}
 
 case "${1:-}" in
   cli-serial) CACHE=$2; cli_serial ;;
