@@ -7,8 +7,9 @@
  * prints "bench <label> <out|in> <MiB/s> MiB/s (<n> MiB in <s> s, depth <d>, <bytes> B)".
  * With a warm-up, the first <warm-up MiB> move untimed (a JIT-compiled gadget reaches its steady
  * state: under TCG, V8 compiling the hot path costs seconds of CPU), then <MiB> are timed, and
- * "cpu <label> <dir> gadget <ms> ms for <MiB> MiB, guest busy <p>%" gives the gadget process's
- * CPU time (all threads, user + system) and how busy the guest's CPUs were over the timed part.
+ * "cpu <label> <dir> gadget <ms> ms for <MiB> MiB, guest busy <p>% (system <ms> ms, <n> minor faults)"
+ * gives the gadget process's CPU time (all threads, user + system; of it, system), its minor page
+ * faults (fresh memory) and how busy the guest's CPUs were over the timed part.
  */
 #include "../test/e2e/host-device.h"
 #include <stdio.h>
@@ -20,7 +21,7 @@
 static long long queued, completed, total, warmup, timed_from = -1;
 static int failed, in_flight, gadget_pid;
 static double start;
-static long long ticks0, busy0, all0;
+static long long ticks0, busy0, all0, sys0, faults0;
 
 static double now(void) {
   struct timespec t;
@@ -28,13 +29,18 @@ static double now(void) {
   return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-/* utime + stime (USER_HZ ticks) of the gadget, and busy / all ticks of the guest's CPUs */
-static void sample(long long *ticks, long long *busy, long long *all) {
+/* utime + stime (USER_HZ ticks) of the gadget, of them stime, its minor page faults, and busy /
+ * all ticks of the guest's CPUs */
+static void sample(long long *ticks, long long *sys, long long *faults, long long *busy, long long *all) {
   char path[64], comm[256];
-  long long v[8] = {0}, u = 0, s = 0;
+  long long v[8] = {0}, u = 0, s = 0, minflt = 0;
   snprintf(path, sizeof path, "/proc/%d/stat", gadget_pid);
   FILE *f = fopen(path, "r");
-  if (f && fscanf(f, "%*d (%255[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld", comm, &u, &s) == 3) *ticks = u + s;
+  if (f && fscanf(f, "%*d (%255[^)]) %*c %*d %*d %*d %*d %*d %*u %lld %*u %*u %*u %lld %lld", comm, &minflt, &u, &s) == 4) {
+    *ticks = u + s;
+    *sys = s;
+    *faults = minflt;
+  }
   if (f) fclose(f);
   f = fopen("/proc/stat", "r");
   if (f && fscanf(f, "cpu %lld %lld %lld %lld %lld %lld %lld %lld", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
@@ -51,7 +57,7 @@ static void LIBUSB_CALL done(struct libusb_transfer *t) {
   if (timed_from < 0 && completed >= warmup) {  /* warmed up: the timed part begins */
     timed_from = completed;
     start = now();
-    if (gadget_pid > 0) sample(&ticks0, &busy0, &all0);
+    if (gadget_pid > 0) sample(&ticks0, &sys0, &faults0, &busy0, &all0);
   }
   if (queued < total && !failed) {  /* keep the queue full: resubmit at once */
     queued += t->length;
@@ -73,7 +79,7 @@ int main(int argc, char **argv) {
   if (warmup == 0) {
     timed_from = 0;
     start = now();
-    if (gadget_pid > 0) sample(&ticks0, &busy0, &all0);
+    if (gadget_pid > 0) sample(&ticks0, &sys0, &faults0, &busy0, &all0);
   }
   for (int i = 0; i < depth && queued < total; i++) {
     unsigned char *buf = malloc(bytes);
@@ -86,13 +92,13 @@ int main(int argc, char **argv) {
   }
   while (in_flight > 0) libusb_handle_events(ctx);
   double seconds = now() - start;
-  long long moved = completed - (timed_from < 0 ? completed : timed_from), ticks1 = 0, busy1 = 0, all1 = 0;
+  long long moved = completed - (timed_from < 0 ? completed : timed_from), ticks1 = 0, sys1 = 0, faults1 = 0, busy1 = 0, all1 = 0;
   printf("bench %s %s %.1f MiB/s (%lld MiB in %.2f s, depth %d, %d B)\n", argv[1], argv[2],
          moved / seconds / 1048576, moved >> 20, seconds, depth, bytes);
   if (gadget_pid > 0) {
-    sample(&ticks1, &busy1, &all1);
-    printf("cpu %s %s gadget %lld ms for %lld MiB, guest busy %lld%%\n", argv[1], argv[2], (ticks1 - ticks0) * 10,
-           moved >> 20, 100 * (busy1 - busy0) / (all1 - all0 + 1));
+    sample(&ticks1, &sys1, &faults1, &busy1, &all1);
+    printf("cpu %s %s gadget %lld ms for %lld MiB, guest busy %lld%% (system %lld ms, %lld minor faults)\n", argv[1], argv[2],
+           (ticks1 - ticks0) * 10, moved >> 20, 100 * (busy1 - busy0) / (all1 - all0 + 1), (sys1 - sys0) * 10, faults1 - faults0);
   }
   return failed;
 }
