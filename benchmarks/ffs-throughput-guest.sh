@@ -5,7 +5,8 @@
 # in alternation so a load change on the shared host hits both (bench.rounds times).
 # Results in $OUT/bench: "bench ..." lines (the host's figure) each followed by a "cpu ..." line
 # (the gadget process's own CPU time over the timed part, and how busy the guest's CPUs were).
-# bench.gadgets=c-aio,usbfn,usbfn-lend,usbfn-iterate,usbfn-env,usbfn-hwm1 and bench.dirs=out,in
+# bench.gadgets=c-aio,usbfn,usbfn-lend,usbfn-swap,usbfn-iterate,usbfn-env,usbfn-hwm1,base,base-lend
+# and bench.dirs=out,in
 # pick what runs (see benchmarks/ffs-throughput.sh);
 # bench.prof=1 runs usbfn's node with --cpu-prof (bench.profinterval µs, default 5000), the
 # profiles in $OUT/prof/ (the gadget is stopped with SIGTERM so that node writes them).
@@ -45,6 +46,11 @@ bench_one() { # bench_one <label> <out|in> <gadget command...>
   fi
   unbind; stop_gadget
 }
+READPATH=$(param bench.readpath)
+if [ -n "$READPATH" ]; then
+  say "read path, $READPATH transfers"
+  node "$CACHE/ffs-read-path.mjs" "$READPATH" "$BYTES" "$DEPTH" 2>&1 | sed 's/^/readpath /' | tee -a "$OUT/bench"
+fi
 # rotate <n> <words...>: the words, the first moved to the end n times
 rotate() { n=$1; shift; while [ "$n" -gt 0 ] && [ $# -gt 1 ]; do w=$1; shift; set -- "$@" "$w"; n=$((n - 1)); done; echo "$@"; }
 # Each round runs the C reference first (each usbfn run is paired with it) and the usbfn variants
@@ -59,13 +65,14 @@ for round in $(seq "$ROUNDS"); do
     for gadget in $REFERENCE $(rotate $((round - 1)) $VARIANTS); do
       case $gadget in
         c-aio) bench_one c-aio $dir "$CACHE/bin/ffs-aio-gadget" $FFS $mode "$DEPTH" "$BYTES" /tmp/gadget.ready ;;
-        usbfn|usbfn-lend|usbfn-iterate|usbfn-env|usbfn-hwm1)
-          how=${gadget#usbfn-}; vars=
-          case $how in usbfn) how=copy ;; env) how=copy; vars=$NODE_ENV_VARS ;; esac
-          [ $dir = in ] && [ $gadget != usbfn ] && [ $how != hwm1 ] && continue  # the IN side does not differ
+        usbfn|usbfn-lend|usbfn-swap|usbfn-iterate|usbfn-env|usbfn-hwm1|base|base-lend)
+          how=${gadget#usbfn-}; vars=; bundle=ffs-usbfn-gadget.mjs
+          case $gadget in base*) bundle=ffs-usbfn-gadget-base.mjs; how=${gadget#base}; how=${how#-} ;; esac
+          case $how in usbfn|'') how=copy ;; env) how=copy; vars=$NODE_ENV_VARS ;; esac
+          [ $dir = in ] && [ $how != copy ] && [ $how != hwm1 ] && continue  # the IN side does not differ
           [ $dir = out ] && [ $how = hwm1 ] && continue  # an IN-side variant
           # shellcheck disable=SC2086
-          bench_one "$gadget" $dir env $vars node $NODE_PROF "$CACHE/ffs-usbfn-gadget.mjs" $FFS /tmp/gadget.ready $mode "$DEPTH" "$BYTES" $how ;;
+          bench_one "$gadget" $dir env $vars node $NODE_PROF "$CACHE/$bundle" $FFS /tmp/gadget.ready $mode "$DEPTH" "$BYTES" $how ;;
       esac
     done
   done

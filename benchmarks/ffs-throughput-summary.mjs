@@ -26,7 +26,7 @@ for (const [, label, dir, ms, mib] of lines.map((l) => l.match(/^cpu (\S+) (out|
   cpu.set(key, [...(cpu.get(key) ?? []), Number(ms) / Number(mib)]);
 }
 const cpuOf = (key) => (cpu.has(key) ? `, gadget CPU ${median(cpu.get(key)).toFixed(1)} ms/MiB` : '');
-for (const l of lines) if (/^(bench|cpu) /.test(l)) console.log(l);
+for (const l of lines) if (/^(bench|cpu|readpath) /.test(l)) console.log(l);
 const groups = new Map(); // "dir label" -> { mibs: [], ratios: [] }
 const lastC = new Map(); // dir -> the C run just before
 for (const r of runs) {

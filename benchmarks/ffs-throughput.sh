@@ -10,11 +10,17 @@
 #   bash benchmarks/ffs-throughput.sh   # BENCH_DEPTH=8 BENCH_BYTES=262144 BENCH_MIB=128 BENCH_ROUNDS=3
 #   BENCH_WARMUP=32 (MiB moved untimed before the timed BENCH_MIB, by every gadget: the steady
 #   state, without V8's one-off compilation of the hot path, seconds of CPU under TCG)
-#   BENCH_GADGETS=c-aio,usbfn,usbfn-lend,usbfn-iterate  BENCH_DIRS=out,in  BENCH_PROF=1 (node --cpu-prof)
+#   BENCH_GADGETS=c-aio,usbfn,usbfn-lend,usbfn-swap,usbfn-iterate  BENCH_DIRS=out,in  BENCH_PROF=1 (node --cpu-prof)
+#   BENCH_READPATH=<transfers>: first runs benchmarks/ffs-read-path.ts in the guest (the read
+#   path's CPU per transfer on /dev/zero under TCG, next to its native figures)
+#   BENCH_BASE=<git revision>: gadgets base and base-lend are usbfn and usbfn-lend as of that
+#   revision (its lib/ and benchmarks/ bundled with today's node_modules): a change measured
+#   against what it changes, in the same boot
 #   BENCH_EXTRA="bench.profinterval=1000 bench.threads=1" (more kernel command-line parameters for
 #   the guest; bench.threads=1 adds each gadget thread's CPU time, "threads-before/after" lines;
 #   bench.nodeenv=MALLOC_TRIM_THRESHOLD_=67108864,... is the environment of gadget usbfn-env)
 # usbfn: default BulkPipe (readBuffers 'copy'), 'data' events; usbfn-lend: readBuffers 'lend';
+# usbfn-swap: readBuffers 'swap';
 # usbfn-iterate: `for await` (OUT only: the IN side is the same for these three); usbfn-env:
 # usbfn run with bench.nodeenv's environment (OUT only); usbfn-hwm1 (IN only): the source with
 # writableHighWaterMark = one transfer (the default before it became writesInFlight transfers).
@@ -26,12 +32,26 @@ QUICK=0
 if [[ ${1:-} == --quick ]]; then QUICK=1; : "${BENCH_ROUNDS:=1}" "${BENCH_MIB:=64}"; fi
 CACHE=${USBFN_E2E_CACHE:-$ROOT/.vm}
 mkdir -p "$CACHE"
-"$ROOT/node_modules/.bin/esbuild" "$ROOT/benchmarks/ffs-usbfn-gadget.ts" --bundle --platform=node --format=esm \
-  --target=node20 --external:koffi --log-level=warning --outfile="$CACHE/ffs-usbfn-gadget.mjs" \
-  --banner:js="import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" || exit 1
+# bundle <entry .ts> <output .mjs>: plain JavaScript for the guest's node (koffi stays external)
+bundle() {
+  "$ROOT/node_modules/.bin/esbuild" "$1" --bundle --platform=node --format=esm --target=node20 --external:koffi \
+    --log-level=warning --outfile="$2" \
+    --banner:js="import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);"
+}
+bundle "$ROOT/benchmarks/ffs-usbfn-gadget.ts" "$CACHE/ffs-usbfn-gadget.mjs" || exit 1
+if [[ -n ${BENCH_BASE:-} ]]; then
+  base=$(mktemp -d)
+  git -C "$ROOT" archive "$BENCH_BASE" lib native-defs benchmarks | tar -x -C "$base" || exit 1
+  ln -s "$ROOT/node_modules" "$base/node_modules"
+  bundle "$base/benchmarks/ffs-usbfn-gadget.ts" "$CACHE/ffs-usbfn-gadget-base.mjs" || exit 1
+  rm -rf "$base"
+fi
+if [[ -n ${BENCH_READPATH:-} ]]; then  # benchmarks/ffs-read-path.ts in the guest first (its figures in the output)
+  bundle "$ROOT/benchmarks/ffs-read-path.ts" "$CACHE/ffs-read-path.mjs" || exit 1
+fi
 export USBFN_E2E_PLAN=bench
 # the guest reads its settings from the kernel command line
-export USBFN_E2E_APPEND="bench.depth=${BENCH_DEPTH:-8} bench.bytes=${BENCH_BYTES:-262144} bench.mib=${BENCH_MIB:-128} bench.rounds=${BENCH_ROUNDS:-3} bench.gadgets=${BENCH_GADGETS:-c-aio,usbfn} bench.dirs=${BENCH_DIRS:-out,in} bench.prof=${BENCH_PROF:-0} bench.warmup=${BENCH_WARMUP:-0} ${BENCH_EXTRA:-}"
+export USBFN_E2E_APPEND="bench.depth=${BENCH_DEPTH:-8} bench.bytes=${BENCH_BYTES:-262144} bench.mib=${BENCH_MIB:-128} bench.rounds=${BENCH_ROUNDS:-3} bench.gadgets=${BENCH_GADGETS:-c-aio,usbfn} bench.dirs=${BENCH_DIRS:-out,in} bench.prof=${BENCH_PROF:-0} bench.warmup=${BENCH_WARMUP:-0} bench.readpath=${BENCH_READPATH:-} ${BENCH_EXTRA:-}"
 export USBFN_E2E_VM_TIMEOUT=${USBFN_E2E_VM_TIMEOUT:-900}
 rm -f "$CACHE/out/bench"
 e2e=$(bash "$ROOT/test/e2e/run.sh")

@@ -4,11 +4,12 @@
  * of `bytes` each outstanding, like the C reference. Bundled into plain JavaScript by
  * ffs-throughput.sh and run by node inside the end-to-end VM (benchmarks/ffs-throughput-guest.sh).
  *
- *   node ffs-usbfn-gadget.mjs <ffs mount> <ready file> sink|source <depth> <bytes> [copy|lend|iterate|hwm1]
+ *   node ffs-usbfn-gadget.mjs <ffs mount> <ready file> sink|source <depth> <bytes> [copy|lend|swap|iterate|hwm1]
  *
  * sink reads with 'data' events; its last argument is how:
  *   copy (default): readBuffers 'copy', what a BulkPipe does unless told otherwise;
  *   lend: readBuffers 'lend', each chunk returned at once (no copy: the C sink copies nothing);
+ *   swap: readBuffers 'swap' (a full read's buffer is handed over, the pool allocates anew);
  *   iterate: `for await` over the pipe, readBuffers 'copy' (a byte stream's iterator joins chunks).
  * source writes one `bytes`-long block again and again, waiting for 'drain' when asked to
  * (BulkPipe's default writableHighWaterMark is writesInFlight × readSize: asked every depth
@@ -27,7 +28,7 @@ const BENCH_FUNCTION: FunctionDescription = {
   interfaceString: 'usbfn bench',
 };
 
-type SinkKind = 'copy' | 'lend' | 'iterate' | 'hwm1';
+type SinkKind = 'copy' | 'lend' | 'swap' | 'iterate' | 'hwm1';
 
 function sink(pipe: BulkPipe, kind: SinkKind): Promise<unknown> {
   if (kind === 'iterate') return (async () => { for await (const chunk of pipe) void chunk; })();
@@ -48,8 +49,8 @@ function source(pipe: BulkPipe, size: number): Promise<unknown> {
 }
 
 const [mountPoint, readyFile, mode, depthArg, bytesArg, sinkArg = 'copy'] = process.argv.slice(2);
-if (!mountPoint || !readyFile || (mode !== 'sink' && mode !== 'source') || !['copy', 'lend', 'iterate', 'hwm1'].includes(sinkArg)) {
-  throw new Error('usage: ffs-usbfn-gadget <ffs mount> <ready file> sink|source <depth> <bytes> [copy|lend|iterate|hwm1]');
+if (!mountPoint || !readyFile || (mode !== 'sink' && mode !== 'source') || !['copy', 'lend', 'swap', 'iterate', 'hwm1'].includes(sinkArg)) {
+  throw new Error('usage: ffs-usbfn-gadget <ffs mount> <ready file> sink|source <depth> <bytes> [copy|lend|swap|iterate|hwm1]');
 }
 const depth = Number(depthArg);
 const size = Number(bytesArg);
@@ -61,7 +62,7 @@ const pipe = device.openPipe({
   readSize: size,
   readsOutstanding: depth,
   writesInFlight: depth,
-  readBuffers: sinkArg === 'lend' ? 'lend' : 'copy',
+  readBuffers: sinkArg === 'lend' || sinkArg === 'swap' ? sinkArg : 'copy',
   ...(sinkArg === 'hwm1' ? { writableHighWaterMark: size } : {}),
 });
 pipe.on('error', (err: Error) => process.stderr.write(`ffs-usbfn-gadget: pipe error ${err.message}\n`));
