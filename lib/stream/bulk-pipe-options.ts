@@ -52,8 +52,9 @@ export interface BulkPipeOptions {
    * the readable side's byte count equal to the memory it holds.
    * 'lend' (zero-copy): every chunk pushed is a view of a pool buffer, lent to the consumer until
    * it hands the chunk back with `returnChunk(chunk)`; until then the pipe never reuses it. The
-   * pool holds 2 × readsOutstanding buffers and a read is issued only while one is free, so a
-   * consumer that keeps its chunks stops reading (the host is NAKed) rather than growing memory.
+   * pool holds 2 × readsOutstanding buffers (still at most readsOutstanding reads: the rest are
+   * for the consumer to hold) and a read is issued only while one is free, so a consumer that
+   * keeps its chunks stops reading (the host is NAKed) rather than growing memory.
    * Rule: after `returnChunk(chunk)`, never touch that chunk again (its bytes will be overwritten);
    * returning a chunk twice, or one this pipe did not lend, throws USBFN_ERR_INVALID_ARG.
    */

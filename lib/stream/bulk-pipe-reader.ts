@@ -139,7 +139,9 @@ export class OutPipeReader extends PipeEndpoint {
   }
 
   protected pump(): void {
-    while (this.wanted && !this.ending && this.canTransfer && this.pool.available > 0) this.issue();
+    // Issued and not yet pushed: at most readsOutstanding ('lend' has buffers to spare for the
+    // consumer to hold, not for more reads), and each holds a pool buffer.
+    while (this.wanted && !this.ending && this.slots.length < this.options.readsOutstanding && this.canTransfer && this.pool.available > 0) this.issue();
   }
 
   private issue(): void {

@@ -63,6 +63,26 @@ forEachBackend((backend, it) => {
       await destroyed(reader);
     }));
 
+  it("'lend': at most readsOutstanding reads at the driver, though the pool holds twice that", () =>
+    withStack(backend, async (s) => {
+      const reader = new BulkReader({ driver: s.driver, link: s.link, out: BULK_OUT, readsOutstanding: 2, readSize, readBuffers: 'lend' });
+      let most = 0;
+      const got: number[] = [];
+      reader.on('data', (c: Buffer) => {
+        got.push(c[0]!);
+        reader.returnChunk(c); // at once: buffers to spare, yet no more reads than asked
+        most = Math.max(most, reader.stats.readsPending);
+      });
+      await until(() => reader.stats.readsPending === 2, 'the reads issued');
+      most = reader.stats.readsPending;
+      for (let i = 0; i < 6; i++) await s.host.bulkOut(BULK_OUT, Buffer.alloc(readSize, i + 1));
+      await until(() => got.length === 6, 'all sent');
+      assert.equal(got, [1, 2, 3, 4, 5, 6]);
+      assert.is(most, 2, 'reads pending at most');
+      assert.is(reader.stats.readsPending, 2);
+      await destroyed(reader);
+    }));
+
   it("'lend': returning a chunk twice, a foreign chunk or a copy throws USBFN_ERR_INVALID_ARG; after close it is harmless", () =>
     withStack(backend, async (s) => {
       const reader = new BulkReader({ driver: s.driver, link: s.link, out: BULK_OUT, readsOutstanding: 1, readSize, readBuffers: 'lend' });
