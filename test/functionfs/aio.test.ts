@@ -224,6 +224,36 @@ t('submitTo: a sink may issue the next request from its report, into the slot ju
   fs.closeSync(fd);
 });
 
+t('submitTo: a request issued from a report reaches the kernel when the harvest ends, before any microtask', async () => {
+  const { IOCB_CMD_PWRITE } = await import('../../native-defs/linux-aio.js');
+  const { linuxFfi } = await import('../../lib/driver/functionfs/linux-ffi.js');
+  const ffi = linuxFfi();
+  const q = new AioQueue({ depth: 2 });
+  const fd = fileWith('');
+  const submit = ffi.ioSubmit;
+  let submitted = 0;
+  let atMicrotask = -1;
+  ffi.ioSubmit = (ctx, count, ptrs) => ((submitted += count), submit(ctx, count, ptrs));
+  try {
+    const second = recordingSink();
+    const secondDone = second.next();
+    const first = recordingSink(() => {
+      void Promise.resolve().then(() => (atMicrotask = submitted)); // queued first: runs before a flush queued after it
+      q.submitTo(fd, IOCB_CMD_PWRITE, Buffer.from('second'), 'write', undefined, second);
+    });
+    const firstDone = first.next();
+    q.submitTo(fd, IOCB_CMD_PWRITE, Buffer.from('first'), 'write', undefined, first);
+    await firstDone;
+    await secondDone;
+    assert.is(atMicrotask, 2, 'the re-issued request was in the kernel by the first microtask after the report');
+    assert.equal(second.heard, [6]);
+  } finally {
+    ffi.ioSubmit = submit;
+  }
+  await q.close();
+  fs.closeSync(fd);
+});
+
 /** A non-blocking FIFO's two ends: Node has no pipe() call. */
 function pipeFds(): [number, number] {
   const fifo = path.join(dir, `p${Math.random().toString(36).slice(2)}`);

@@ -8,7 +8,8 @@
  * Per-request cost is what bounds throughput on a small or emulated CPU, so the hot path makes
  * as few native calls and allocations as it can: the iocbs live in one buffer laid out once;
  * requests made in one turn of the event loop reach the kernel in one io_submit (a microtask
- * after the first), in request order, so a fd's requests keep their order; a buffer's address is
+ * after the first, or at the end of the harvest whose completions issued them), in request
+ * order, so a fd's requests keep their order; a buffer's address is
  * asked from koffi once per ArrayBuffer; events are read in place; an AbortSignal gets one
  * listener per queue however many requests it covers (EventTarget listeners cost more than the
  * syscall under emulation: benchmarks/ffs-throughput.sh).
@@ -85,6 +86,8 @@ export class AioQueue {
   /** Slot indices to give to the kernel at the next flush, in request order. */
   private readonly toSubmit: number[] = [];
   private flushQueued = false;
+  /** Inside harvest(): submitTo() leaves the flush to the harvest's end. */
+  private harvesting = false;
   private readonly flushNow = () => this.flush();
   private readonly addresses = new WeakMap<ArrayBufferLike, number>();
   private readonly watched = new WeakMap<AbortSignal, Set<Slot>>();
@@ -160,7 +163,9 @@ export class AioQueue {
     if (this.inFlight++ === 0) this.poll.ref();
     if (signal) this.watch(signal, slot);
     this.toSubmit.push(slot.index);
-    if (!this.flushQueued) {
+    // During a harvest the harvest flushes at its end: requests re-issued by the completions
+    // reach the kernel in one io_submit without a microtask per wake-up.
+    if (!this.flushQueued && !this.harvesting) {
       this.flushQueued = true;
       void RESOLVED.then(this.flushNow); // a bare microtask: queueMicrotask adds an AsyncResource per call
     }
@@ -251,8 +256,21 @@ export class AioQueue {
     this.harvest();
   }
 
-  /** Takes every completed event, without blocking, until the ring is empty. */
+  /**
+   * Takes every completed event, without blocking, until the ring is empty, then gives the
+   * kernel whatever the completions' sinks issued meanwhile.
+   */
   private harvest(): void {
+    this.harvesting = true;
+    try {
+      this.takeEvents();
+    } finally {
+      this.harvesting = false;
+      if (this.toSubmit.length > 0 && !this.flushQueued) this.flush();
+    }
+  }
+
+  private takeEvents(): void {
     const max = this.slots.length;
     for (;;) {
       const n = this.ffi.ioGetEvents(this.ctx, 0, max, this.events, this.zeroTimeout);
