@@ -10,7 +10,7 @@
 #   bash benchmarks/ffs-throughput.sh   # BENCH_DEPTH=8 BENCH_BYTES=262144 BENCH_MIB=128 BENCH_ROUNDS=3
 #   BENCH_WARMUP=32 (MiB moved untimed before the timed BENCH_MIB, by every gadget: the steady
 #   state, without V8's one-off compilation of the hot path, seconds of CPU under TCG)
-#   BENCH_GADGETS=c-aio,usbfn,usbfn-lend,usbfn-swap,usbfn-iterate  BENCH_DIRS=out,in  BENCH_PROF=1 (node --cpu-prof)
+#   BENCH_GADGETS=c-aio,usbfn,usbfn-lend,usbfn-swap,usbfn-raw,usbfn-iterate  BENCH_DIRS=out,in  BENCH_PROF=1 (node --cpu-prof)
 #   BENCH_READPATH=<transfers>: first runs benchmarks/ffs-read-path.ts in the guest (the read
 #   path's CPU per transfer on /dev/zero under TCG, next to its native figures)
 #   BENCH_BASE=<git revision>: gadgets base and base-lend are usbfn and usbfn-lend as of that
@@ -20,7 +20,7 @@
 #   the guest; bench.threads=1 adds each gadget thread's CPU time, "threads-before/after" lines;
 #   bench.nodeenv=MALLOC_TRIM_THRESHOLD_=67108864,... is the environment of gadget usbfn-env)
 # usbfn: default BulkPipe (readBuffers 'copy'), 'data' events; usbfn-lend: readBuffers 'lend';
-# usbfn-swap: readBuffers 'swap';
+# usbfn-swap: readBuffers 'swap'; usbfn-raw: no stream, usbfn's AioQueue alone (the floor under it);
 # usbfn-iterate: `for await` (OUT only: the IN side is the same for these three); usbfn-env:
 # usbfn run with bench.nodeenv's environment (OUT only); usbfn-hwm1 (IN only): the source with
 # writableHighWaterMark = one transfer (the default before it became writesInFlight transfers).

@@ -4,12 +4,13 @@
  * of `bytes` each outstanding, like the C reference. Bundled into plain JavaScript by
  * ffs-throughput.sh and run by node inside the end-to-end VM (benchmarks/ffs-throughput-guest.sh).
  *
- *   node ffs-usbfn-gadget.mjs <ffs mount> <ready file> sink|source <depth> <bytes> [copy|lend|swap|iterate|hwm1]
+ *   node ffs-usbfn-gadget.mjs <ffs mount> <ready file> sink|source <depth> <bytes> [copy|lend|swap|iterate|hwm1|raw]
  *
  * sink reads with 'data' events; its last argument is how:
  *   copy (default): readBuffers 'copy', what a BulkPipe does unless told otherwise;
  *   lend: readBuffers 'lend', each chunk returned at once (no copy: the C sink copies nothing);
  *   swap: readBuffers 'swap' (a full read's buffer is handed over, the pool allocates anew);
+ *   raw: no stream, the AioQueue alone (see rawPeer; also as a source);
  *   iterate: `for await` over the pipe, readBuffers 'copy' (a byte stream's iterator joins chunks).
  * source writes one `bytes`-long block again and again, waiting for 'drain' when asked to
  * (BulkPipe's default writableHighWaterMark is writesInFlight × readSize: asked every depth
@@ -28,7 +29,33 @@ const BENCH_FUNCTION: FunctionDescription = {
   interfaceString: 'usbfn bench',
 };
 
-type SinkKind = 'copy' | 'lend' | 'swap' | 'iterate' | 'hwm1';
+type SinkKind = 'copy' | 'lend' | 'swap' | 'iterate' | 'hwm1' | 'raw';
+
+/**
+ * 'raw': no BulkPipe at all, usbfn's AioQueue alone reading the OUT endpoint file (ep2, sink)
+ * or writing the IN one (ep1, source) with `depth` fixed buffers, each re-issued from its
+ * completion: what node + koffi + Linux AIO cost a transfer, the floor under any stream on top
+ * (the device itself still answers ep0). Ends quietly when the endpoint goes (unbind).
+ */
+async function rawPeer(device: UsbFnDevice, mode: 'sink' | 'source', depth: number, size: number): Promise<unknown> {
+  const { AioQueue } = await import('../lib/driver/functionfs/aio.js');
+  const { IOCB_CMD_PREAD, IOCB_CMD_PWRITE } = await import('../native-defs/linux-aio.js');
+  if (!device.configured) await once(device, 'configured'); // FunctionFS holds transfers until ENABLE
+  const aio = new AioQueue({ depth });
+  const fd = fs.openSync(`${mountPoint}/${mode === 'sink' ? 'ep2' : 'ep1'}`, 'r+');
+  const opcode = mode === 'sink' ? IOCB_CMD_PREAD : IOCB_CMD_PWRITE;
+  let over: (why: unknown) => void = () => undefined;
+  const ended = new Promise((resolve) => (over = resolve));
+  for (let i = 0; i < depth; i++) {
+    const buffer = Buffer.alloc(size, 0x5a);
+    const slot = {
+      transferred: () => aio.submitTo(fd, opcode, buffer, 'raw transfer', undefined, slot),
+      transferFailed: over,
+    };
+    aio.submitTo(fd, opcode, buffer, 'raw transfer', undefined, slot);
+  }
+  return ended;
+}
 
 function sink(pipe: BulkPipe, kind: SinkKind): Promise<unknown> {
   if (kind === 'iterate') return (async () => { for await (const chunk of pipe) void chunk; })();
@@ -49,15 +76,16 @@ function source(pipe: BulkPipe, size: number): Promise<unknown> {
 }
 
 const [mountPoint, readyFile, mode, depthArg, bytesArg, sinkArg = 'copy'] = process.argv.slice(2);
-if (!mountPoint || !readyFile || (mode !== 'sink' && mode !== 'source') || !['copy', 'lend', 'swap', 'iterate', 'hwm1'].includes(sinkArg)) {
-  throw new Error('usage: ffs-usbfn-gadget <ffs mount> <ready file> sink|source <depth> <bytes> [copy|lend|swap|iterate|hwm1]');
+if (!mountPoint || !readyFile || (mode !== 'sink' && mode !== 'source') || !['copy', 'lend', 'swap', 'iterate', 'hwm1', 'raw'].includes(sinkArg)) {
+  throw new Error('usage: ffs-usbfn-gadget <ffs mount> <ready file> sink|source <depth> <bytes> [copy|lend|swap|iterate|hwm1|raw]');
 }
 const depth = Number(depthArg);
 const size = Number(bytesArg);
 process.on('SIGTERM', () => process.exit(0));
 
 const device = await UsbFnDevice.open({ functionfs: { mountPoint, function: BENCH_FUNCTION } });
-const pipe = device.openPipe({
+const raw = sinkArg === 'raw';
+const pipe = raw ? null : device.openPipe({
   zlp: 'never',
   readSize: size,
   readsOutstanding: depth,
@@ -65,7 +93,7 @@ const pipe = device.openPipe({
   readBuffers: sinkArg === 'lend' || sinkArg === 'swap' ? sinkArg : 'copy',
   ...(sinkArg === 'hwm1' ? { writableHighWaterMark: size } : {}),
 });
-pipe.on('error', (err: Error) => process.stderr.write(`ffs-usbfn-gadget: pipe error ${err.message}\n`));
+pipe?.on('error', (err: Error) => process.stderr.write(`ffs-usbfn-gadget: pipe error ${err.message}\n`));
 fs.writeFileSync(readyFile, '');
-process.stderr.write(`ffs-usbfn-gadget: ready (${mode}${mode === 'sink' ? ` ${sinkArg}` : ''}, depth ${depth}, ${size}-byte transfers)\n`);
-await (mode === 'sink' ? sink(pipe, sinkArg as SinkKind) : source(pipe, size));
+process.stderr.write(`ffs-usbfn-gadget: ready (${mode}${mode === 'sink' || raw ? ` ${sinkArg}` : ''}, depth ${depth}, ${size}-byte transfers)\n`);
+await (pipe === null ? rawPeer(device, mode, depth, size) : mode === 'sink' ? sink(pipe, sinkArg as SinkKind) : source(pipe, size));
