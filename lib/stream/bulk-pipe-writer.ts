@@ -25,10 +25,9 @@ import type { BusLink } from '../bus-link.js';
 import type { TransferInOptions, UsbFnDriver } from '../driver/driver.js';
 import { ErrorCodes, UsbFnError } from '../errors.js';
 import type { ResolvedPipeOptions } from './bulk-pipe-options.js';
-import { PipeEndpoint, bytesBeforeCancel, debug, type PipeHost } from './bulk-pipe-endpoint.js';
+import { PipeEndpoint, debug, type PipeHost } from './bulk-pipe-endpoint.js';
+import { bytesBeforeCancel } from './pipe-failure.js';
 import { NO_DATA, WriteOp, type TransferWaiter, type WriteCallback } from './write-op.js';
-
-export type { TransferWaiter, WriteCallback } from './write-op.js';
 
 export interface WriterStats {
   writesPending: number;
