@@ -8,7 +8,8 @@ import { ErrorCodes, UsbFnError } from '../errors.js';
 import type { BulkPipeOptions, ResolvedPipeOptions } from './bulk-pipe-options.js';
 import type { PipeDirection } from './bulk-pipe-endpoint.js';
 import { OutPipeReader, type ReadableHost, type ReaderStats } from './bulk-pipe-reader.js';
-import { InPipeWriter, type TransferWaiter, type WriteCallback, type WriterStats } from './bulk-pipe-writer.js';
+import { InPipeWriter, type WriterStats } from './bulk-pipe-writer.js';
+import type { TransferWaiter, WriteCallback } from './write-op.js';
 import type { PipeHost } from './bulk-pipe-endpoint.js';
 
 /** A packet-mode chunk with its own ZLP decision; a bare Buffer/Uint8Array follows the policy. */

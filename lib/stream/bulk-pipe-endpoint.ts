@@ -15,6 +15,7 @@ import type { BusLink, DeconfigureReason } from '../bus-link.js';
 import type { OpOptions, PipeInfo, UsbFnDriver } from '../driver/driver.js';
 import { ErrorCodes, UsbFnError, isUsbFnError } from '../errors.js';
 import type { ResolvedPipeOptions } from './bulk-pipe-options.js';
+import { ERROR_GEN_FAILURE, GEN_FAILURE_RETRIES, type FailureKind } from './pipe-failure.js';
 
 // Typed as a plain function so that the shipped .d.ts needs no @types/debug.
 export const debug: (formatter: string, ...args: unknown[]) => void = createDebug('usbfn:pipe');
@@ -36,21 +37,6 @@ export interface PipeHost {
   destroy(err?: Error): unknown;
   emit(event: string | symbol, ...args: unknown[]): boolean;
 }
-
-/**
- * How a failed transfer is handled: bus loss (re-issue after the next configuration), our own
- * abort, a stall, a retry (re-issue now), or fatal.
- */
-export type FailureKind = 'bus' | 'aborted' | 'stall' | 'retry' | 'fatal';
-
-/**
- * ERROR_GEN_FAILUREs in a row retried at once, per transfer the endpoint keeps outstanding. A transfer issued on a pipe the host halted fails
- * with ERROR_GEN_FAILURE; the driver reports STALLED only if GET_PIPE_STATE still says halted,
- * and a host that clears the halt before that round trip leaves a bare driver error (the fault
- * soak found it). Re-issuing is then right; a driver that keeps failing still fails the stream.
- */
-const GEN_FAILURE_RETRIES = 3;
-const ERROR_GEN_FAILURE = 31;
 
 export abstract class PipeEndpoint {
   /** The pipe in the current configuration; null before the first 'configured'. */
@@ -300,15 +286,4 @@ export abstract class PipeEndpoint {
   private onLinkClosed = (): void => {
     this.host.destroy();
   };
-}
-
-/**
- * Bytes a cancelled transfer had moved (received, or sent and taken by the host): the error's
- * `bytesTransferred`, or the count the device reported with the failure (IoctlError.bytesReturned,
- * kept as `cause`), clamped to `capacity`: a driver's count is never trusted past the buffer.
- */
-export function bytesBeforeCancel(err: unknown, capacity: number): number {
-  const e = err as { bytesTransferred?: unknown; cause?: { bytesReturned?: unknown } } | null;
-  const n = e?.bytesTransferred ?? e?.cause?.bytesReturned;
-  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? Math.min(n, capacity) : 0;
 }

@@ -21,7 +21,8 @@ import type { BusLink } from '../bus-link.js';
 import type { PipeInfo, TransferHandle, TransferSink, UsbFnDriver } from '../driver/driver.js';
 import { ErrorCodes, UsbFnError } from '../errors.js';
 import type { ResolvedPipeOptions } from './bulk-pipe-options.js';
-import { PipeEndpoint, bytesBeforeCancel, debug, type PipeHost } from './bulk-pipe-endpoint.js';
+import { PipeEndpoint, debug, type PipeHost } from './bulk-pipe-endpoint.js';
+import { bytesBeforeCancel } from './pipe-failure.js';
 import { openTransfer } from './pipe-transfer.js';
 import { Ring } from './ring.js';
 

@@ -22,63 +22,12 @@
  * BulkPipe closes once its readable side has delivered what it received and ended.
  */
 import type { BusLink } from '../bus-link.js';
-import type { TransferHandle, TransferInOptions, TransferSink, UsbFnDriver } from '../driver/driver.js';
+import type { TransferInOptions, UsbFnDriver } from '../driver/driver.js';
 import { ErrorCodes, UsbFnError } from '../errors.js';
 import type { ResolvedPipeOptions } from './bulk-pipe-options.js';
-import { PipeEndpoint, bytesBeforeCancel, debug, type PipeHost } from './bulk-pipe-endpoint.js';
-import { openTransfer } from './pipe-transfer.js';
-
-export type WriteCallback = (err?: Error | null) => void;
-
-/** Settles a writeTransfer() promise when its transfer does. */
-export interface TransferWaiter {
-  resolve(bytes: number): void;
-  reject(err: Error): void;
-}
-
-const NO_DATA = new Uint8Array(0);
-
-/**
- * One TRANSFER_IN from acceptance to completion, and its transfer's sink. Reused: an op that
- * completed goes back to the writer's spares, so a write allocates no op, closure or options.
- */
-class WriteOp implements TransferSink {
-  data: Uint8Array = NO_DATA;
-  zlp: boolean | undefined = undefined;
-  seq = 0;
-  waiter: TransferWaiter | undefined = undefined;
-  sending = false;
-  epoch = 0;
-  /** Bytes the host already took in earlier attempts (whole packets of a transfer the bus cancelled). */
-  sent = 0;
-  /** The write() callback while this op is the one held past the window. */
-  heldCallback: WriteCallback | null = null;
-  readonly transfer: TransferHandle;
-
-  constructor(private readonly writer: InPipeWriter, driver: UsbFnDriver) {
-    this.transfer = openTransfer(driver, 'in', this);
-  }
-
-  /** Readies the op for a new write (or, with no data, for the spares). */
-  reset(data: Uint8Array, zlp: boolean | undefined, seq: number, waiter: TransferWaiter | undefined): void {
-    this.data = data;
-    this.zlp = zlp;
-    this.seq = seq;
-    this.waiter = waiter;
-    this.sending = false;
-    this.epoch = 0;
-    this.sent = 0;
-    this.heldCallback = null;
-  }
-
-  transferred(): void {
-    this.writer.writeSettled(this, null);
-  }
-
-  transferFailed(err: unknown): void {
-    this.writer.writeSettled(this, err ?? new Error('transfer failed'));
-  }
-}
+import { PipeEndpoint, debug, type PipeHost } from './bulk-pipe-endpoint.js';
+import { bytesBeforeCancel } from './pipe-failure.js';
+import { NO_DATA, WriteOp, type TransferWaiter, type WriteCallback } from './write-op.js';
 
 export interface WriterStats {
   writesPending: number;

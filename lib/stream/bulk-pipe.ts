@@ -29,7 +29,7 @@ import { Duplex, Readable, Writable } from './portable-stream.js';
 import { resolvePipeOptions, type BulkPipeOptions } from './bulk-pipe-options.js';
 import type { PipeDirection } from './bulk-pipe-endpoint.js';
 import { PipeCore, type PipeStats } from './bulk-pipe-core.js';
-import type { WriteCallback } from './bulk-pipe-writer.js';
+import type { WriteCallback } from './write-op.js';
 import { checkOptions, checkType, describe, invalidArg } from '../validate.js';
 
 export type { BulkPipeOptions } from './bulk-pipe-options.js';

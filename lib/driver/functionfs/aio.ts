@@ -29,32 +29,13 @@ import createDebug from 'debug';
 import { encodeIocb, ioEventData, ioEventRes, setIocbRequest, IOCB_CMD_PREAD, IOCB_CMD_PWRITE, IOCB_SIZE, IO_EVENT_SIZE } from '../../../native-defs/linux-aio.js';
 import { ErrorCodes, UsbFnError, canceledError } from '../../errors.js';
 import type { TransferSink } from '../driver.js';
+import { PromiseSink, RESOLVED, Slot, refuseLater } from './aio-slot.js';
+import { BufferAddresses } from './buffer-addresses.js';
 import { Errno, errnoError } from './errors.js';
 import { EFD_NONBLOCK_CLOEXEC, linuxFfi, pollFd, type LinuxFfi } from './linux-ffi.js';
 
 const debug = createDebug('usbfn:ffs:aio');
 const TWO_32 = 2 ** 32;
-const RESOLVED = Promise.resolve();
-
-/** One iocb's request, reused request after request (`sink` null: free). */
-class Slot {
-  fd = -1;
-  buffer: Uint8Array | null = null; // kept referenced while the kernel owns it
-  what = '';
-  sink: TransferSink | null = null;
-  canceledBy: unknown = null;
-  /** Waiting for the next io_submit (not the kernel's yet). */
-  queued = false;
-  /** The pending requests of this slot's AbortSignal, this slot among them. */
-  watchers: Set<Slot> | null = null;
-
-  constructor(readonly index: number) {}
-}
-
-/** A promise's resolve / reject as a TransferSink (read() / write()). */
-class PromiseSink implements TransferSink {
-  constructor(readonly transferred: (n: number) => void, readonly transferFailed: (err: unknown) => void) {}
-}
 
 /** Options of AioQueue. */
 export interface AioQueueOptions {
@@ -89,7 +70,7 @@ export class AioQueue {
   /** Inside harvest(): submitTo() leaves the flush to the harvest's end. */
   private harvesting = false;
   private readonly flushNow = () => this.flush();
-  private readonly addresses = new WeakMap<ArrayBufferLike, number>();
+  private readonly addresses: BufferAddresses;
   private readonly watched = new WeakMap<AbortSignal, Set<Slot>>();
   private readonly poll: ReturnType<typeof pollFd>; // referenced here: an unreferenced handle is collected and closes
   private inFlight = 0;
@@ -99,6 +80,7 @@ export class AioQueue {
   constructor(options: AioQueueOptions = {}) {
     const depth = options.depth ?? 128;
     this.ffi = linuxFfi();
+    this.addresses = new BufferAddresses(this.ffi);
     const ctxOut = Buffer.alloc(8);
     if (this.ffi.ioSetup(depth, ctxOut) < 0) throw errnoError(this.ffi.errno(), 'io_setup', 'AIO context');
     this.ctx = ctxOut.readBigUInt64LE(0);
@@ -159,7 +141,7 @@ export class AioQueue {
     slot.canceledBy = null;
     slot.queued = true;
     // A 0-byte buffer may have no backing store: give the kernel address 0 with length 0.
-    setIocbRequest(this.iocbs, slot.index * IOCB_SIZE, opcode, fd, buffer.length > 0 ? this.addressOf(buffer) : 0, buffer.length);
+    setIocbRequest(this.iocbs, slot.index * IOCB_SIZE, opcode, fd, buffer.length > 0 ? this.addresses.of(buffer) : 0, buffer.length);
     if (this.inFlight++ === 0) this.poll.ref();
     if (signal) this.watch(signal, slot);
     this.toSubmit.push(slot.index);
@@ -209,17 +191,6 @@ export class AioQueue {
     }
     queue.length = 0;
     if (refused) for (const [sink, error] of refused) sink.transferFailed(error);
-  }
-
-  /** The address koffi gives for `buffer`, asked once per ArrayBuffer (its bytes never move). */
-  private addressOf(buffer: Uint8Array): number {
-    const backing = buffer.buffer; // read first: a small on-heap typed array moves off-heap now, once
-    let base = this.addresses.get(backing);
-    if (base === undefined) {
-      base = Number(this.ffi.address(buffer)) - buffer.byteOffset;
-      this.addresses.set(backing, base);
-    }
-    return base + buffer.byteOffset;
   }
 
   /** One abort listener per signal, covering every request of it that is pending. */
@@ -326,9 +297,4 @@ export class AioQueue {
     this.ffi.ioDestroy(this.ctx);
     this.ffi.close(this.eventFd);
   }
-}
-
-/** Reports a request refused at submitTo() a microtask later: never from within the call. */
-function refuseLater(sink: TransferSink, err: UsbFnError): void {
-  void RESOLVED.then(() => sink.transferFailed(err));
 }

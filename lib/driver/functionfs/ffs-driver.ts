@@ -11,14 +11,8 @@
  * takes its strings with the descriptors: put them in the description); a ZLP is an explicit
  * 0-byte write.
  *
- * Halts, as the kernel has them (f_fs.c, the UDC; proven in the VM): the function halts an
- * endpoint by I/O in the wrong direction (usb_ep_set_halt; EBADMSG); the host's
- * CLEAR_FEATURE(ENDPOINT_HALT) and SET_FEATURE are handled by the UDC and never reach the
- * function; I/O queued on a halted endpoint is neither failed nor consumed: it waits and moves
- * once the halt is cleared (by the host, or FUNCTIONFS_CLEAR_HALT). So getPipeState() can only
- * report the halts this driver set, and forgets one when the host has visibly cleared it: a
- * transfer on that endpoint completed, or the endpoints were enabled again (ENABLE). A halt
- * the host sets is invisible here: transfers just wait.
+ * Halts: this driver can report only the ones it set, forgotten once the host has visibly
+ * cleared them (ffs-halts.ts); a halt the host sets is invisible here: transfers just wait.
  * Bus events: see ep0-events.ts. Pending transfers end USBFN_ERR_CANCELED (errno ESHUTDOWN)
  * when the host resets, unconfigures or disconnects.
  */
@@ -29,13 +23,13 @@ import type {
   BusEvent, BusSpeed, ClassInfo, ClassInfoEx, InterfaceDescriptorSet, OpOptions, TransferHandle, TransferInOptions, TransferSink, UsbFnDriver,
 } from '../driver.js';
 import { interfaceDescriptors, type FunctionDescription, type ResolvedEndpoint } from '../function-description.js';
-import { FFS_IOCTL } from '../../../native-defs/functionfs.js';
 import { ErrorCodes, UsbFnError, canceledError } from '../../errors.js';
 import { AioQueue } from './aio.js';
 import { buildFfsBlobs, type FfsBlobs } from './blobs.js';
 import { ffsClassInfo, ffsClassInfoEx } from './class-info.js';
 import { Ep0 } from './ep0.js';
-import { Errno, errnoError, fromNodeError } from './errors.js';
+import { Errno, fromNodeError } from './errors.js';
+import { FfsHalts } from './ffs-halts.js';
 import { FfsTransfer } from './ffs-transfer.js';
 import { linuxFfi, type LinuxFfi } from './linux-ffi.js';
 import { readUdcSpeed } from './udc.js';
@@ -65,14 +59,8 @@ export interface FunctionFsDriverOptions {
 /** The FunctionFS backend; see the module comment. Create with FunctionFsDriver.open(). */
 export class FunctionFsDriver implements UsbFnDriver {
   private readonly ep0: Ep0;
-  /**
-   * Pipes this driver halted with no transfer completed on them since: this set *is* GET_PIPE_STATE
-   * on FunctionFS (the kernel has no query). PipeEndpoint.ownHalt keeps a flag by the same rule
-   * for another reason, so both stay: it tells a stream that a STALLED failure is its own halt, on
-   * a backend that fails transfers on a halted pipe and answers GET_PIPE_STATE itself
-   * (GenericUSBFn.sys); FunctionFS never fails one STALLED, and getPipeState() must answer any caller.
-   */
-  private readonly halted = new Set<number>();
+  /** The data pipes' halts: GET_PIPE_STATE on FunctionFS (ffs-halts.ts). */
+  private readonly halts: FfsHalts;
   private activated = false;
   private closing: Promise<void> | null = null;
   private speed: BusSpeed | null = null;
@@ -80,7 +68,7 @@ export class FunctionFsDriver implements UsbFnDriver {
   private readonly names: string[];
 
   private constructor(
-    private readonly ffi: LinuxFfi,
+    ffi: LinuxFfi,
     private readonly options: FunctionFsDriverOptions,
     private readonly blobs: FfsBlobs,
     private readonly ep0Fd: number,
@@ -89,6 +77,7 @@ export class FunctionFsDriver implements UsbFnDriver {
     readonly aio: AioQueue,
   ) {
     const speed = () => (this.speed = readUdcSpeed(options.udc) ?? this.speed);
+    this.halts = new FfsHalts(ffi, epFds, aio);
     this.ep0 = new Ep0(ffi, ep0Fd, speed, blobs.function.endpoints.map((e) => e.address));
     this.names = ['', ...blobs.function.endpoints.map((e) => `${e.isIn ? 'transferIn' : 'transferOut'} ep${e.pipeId}`)];
     this.ep0.start();
@@ -147,7 +136,7 @@ export class FunctionFsDriver implements UsbFnDriver {
 
   nextBusEvent(options: OpOptions = {}): Promise<BusEvent> {
     return this.ep0.next(options).then((event) => {
-      if (event.type === 'configured') this.forgetHalt(); // ENABLE re-enabled the endpoints: no halt survives it
+      if (event.type === 'configured') this.halts.forget(); // ENABLE re-enabled the endpoints: no halt survives it
       return event;
     });
   }
@@ -202,7 +191,7 @@ export class FunctionFsDriver implements UsbFnDriver {
   async getPipeState(pipeId: number): Promise<boolean> {
     this.assertOpen('getPipeState');
     if (pipeId !== 0) this.endpointAt(pipeId, 'getPipeState');
-    return this.halted.has(pipeId);
+    return this.halts.has(pipeId);
   }
 
   /**
@@ -214,18 +203,8 @@ export class FunctionFsDriver implements UsbFnDriver {
     this.assertOpen('setPipeState');
     if (pipeId === 0) return stalled ? this.ep0.stall() : undefined;
     const ep = this.endpointAt(pipeId, 'setPipeState');
-    const fd = this.epFds[pipeId - 1]!;
-    if (!stalled) {
-      if (this.ffi.ioctl(fd, FFS_IOCTL.CLEAR_HALT, 0n) < 0) throw errnoError(this.ffi.errno(), 'ioctl', `clear halt ep${pipeId}`);
-      this.forgetHalt(pipeId);
-      return;
-    }
-    const one = Buffer.alloc(1);
-    const rc = ep.isIn ? this.ffi.read(fd, one, 1) : this.ffi.write(fd, one, 1);
-    const errno = rc < 0 ? this.ffi.errno() : 0;
-    if (errno !== Errno.EBADMSG) throw errnoError(errno || Errno.EINVAL, ep.isIn ? 'read' : 'write', `halt ep${pipeId}`);
-    this.halted.add(pipeId);
-    this.aio.onMoved = this.moved;
+    if (stalled) this.halts.halt(pipeId, ep.isIn);
+    else this.halts.clear(pipeId);
   }
 
   async controlHandshakeIn(): Promise<void> {
@@ -266,16 +245,6 @@ export class FunctionFsDriver implements UsbFnDriver {
 
   private get name(): string {
     return this.options.name ?? path.basename(this.options.mountPoint);
-  }
-
-  /** AioQueue.onMoved while a halt stands: data moved on `fd`, so the host cleared any halt there. */
-  private readonly moved = (fd: number): void => this.forgetHalt(this.epFds.indexOf(fd) + 1);
-
-  /** Forgets the halt of `pipeId`, or of every pipe; the last one forgotten restores the lean harvest. */
-  private forgetHalt(pipeId?: number): void {
-    if (pipeId === undefined) this.halted.clear();
-    else this.halted.delete(pipeId);
-    if (this.halted.size === 0) this.aio.onMoved = null;
   }
 
   /** Whether a write of `data` must be followed by a zero-length packet (asked for, and a whole number of packets). */

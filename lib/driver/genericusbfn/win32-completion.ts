@@ -8,27 +8,14 @@
  * (with those threads all blocked, an unrelated fs.stat was measured waiting 195 ms). The
  * harvester holds one of those threads for as long as a device is open: see warnSmallThreadpool (win32-threadpool.ts).
  *
- * Design, measured with `npx tsx benchmarks/koffi-vs-direct.ts --sweep harvester` (koffi →
- * stand-in → emulator, 8 TRANSFER_OUTs outstanding, 5 fresh processes, median (min..max)
- * transfers/s at 512 B | 16 KiB, 2 vCPUs):
- *   batch 1, block again after each      23.4k (18.4–28.7k) | 25.4k (21.0–27.9k)
- *   batch 64, block again after each     34.8k (31.5–42.8k) | 34.5k (32.2–40.0k)
- *   + synchronous drain after each batch 33.7k (30.1–43.4k) | 31.3k (31.0–36.8k)
- *   batch 64, poll 1 turn then block     41.4k (34.8–51.3k) | 34.1k (31.9–40.3k)
- *   batch 64, poll 2 turns then block    54.1k (40.1–58.5k) | 38.3k (36.8–39.7k)  ← default
- *   batch 64, poll 4 turns then block    41.6k (38.8–43.8k) | 36.1k (32.3–39.5k)
- *   batch 16, poll 2 turns               42.5k (41.8–46.1k) | 45.3k (35.7–56.5k)
- *   10 ms timeout instead of INFINITE    42.2k (40.8–43.1k) | 44.7k (36.9–58.6k)
- * A batch beats one entry per call; the blocked call's round trip through a libuv thread (tens of
- * µs here) is what costs, so while completions keep coming the harvester polls the port on the
- * next event-loop turns with a synchronous zero-timeout call (0.4 µs) and blocks again only after
- * two empty polls: idle, it costs nothing. Batch 16 vs 64 and a timeout vs INFINITE are within
- * the noise. The blocked call waits at most WAKE_INTERVAL_MS (1 s, one wake a second while idle,
- * not the 100 of a 10 ms timeout): Node joins libuv's threads when a process or worker ends, and a
+ * Design: a batch of entries per call; while completions keep coming the harvester polls the
+ * port on the next event-loop turns with a synchronous zero-timeout call and blocks again only
+ * after `poll` empty polls (the measurements behind the defaults: win32-harvester-tuning.ts).
+ * The blocked call waits at most `timeoutMs` (by default WAKE_INTERVAL_MS, 1 s, one wake a
+ * second while idle, not the 100 of a 10 ms timeout): Node joins libuv's threads when a process or worker ends, and a
  * call blocked for good would make process.exit(), an uncaught exception and worker.terminate()
  * hang forever. At process exit an 'exit' listener wakes it at once with a packet; the timeout
  * bounds the teardowns that run no JS (worker.terminate()).
- * The drain (poll until empty right after a batch) finds nothing new and is off by default.
  * Shutdown wakes the blocked call with a PostQueuedCompletionStatus packet (key 0, no OVERLAPPED).
  * While any device is open the blocked call keeps Node's event loop alive; once the last device
  * closes, the harvester is woken, the port closed, and nothing is left pending.
@@ -38,14 +25,13 @@ import createDebug from 'debug';
 import { INFINITE, WAIT_TIMEOUT } from '../../../native-defs/win32-api.js';
 import { IoctlError } from './ioctl-device.js';
 import { INVALID_HANDLE_VALUE, kernel32, OVERLAPPED_ENTRY_LAYOUT, readPointer, type Kernel32 } from './win32-ffi.js';
+import { harvesterOptions, type HarvesterOptions } from './win32-harvester-tuning.js';
 import { warnSmallThreadpool } from './win32-threadpool.js';
 
 const debug = createDebug('usbfn:win32');
 
 /** The packet that stops the harvester: completion key 0 (no device has it), no OVERLAPPED. */
 const WAKE_KEY = 0;
-/** The longest the blocked call waits (see the top: bounds worker.terminate() with a device open). */
-const WAKE_INTERVAL_MS = 1000;
 /**
  * The port's NumberOfConcurrentThreads. 0 would mean one per CPU: on a 1–2 core board a pool
  * thread that dequeued a batch and went on to run other libuv work still counts against the port,
@@ -61,28 +47,8 @@ const SAME_TURN_POLLS = 16;
 /** Queues same-turn harvests: a `.then` on it costs one promise, where queueMicrotask also makes an AsyncResource. */
 const RESOLVED = Promise.resolve();
 
-/** Tuning of the harvester (the benchmark compares these; the defaults are the measured best). */
-export interface HarvesterOptions {
-  /** OVERLAPPED_ENTRY slots per GetQueuedCompletionStatusEx call. */
-  batch?: number;
-  /** How long the blocked call waits before returning empty: INFINITE waits for a packet. */
-  timeoutMs?: number;
-  /** With `poll` 0: after each batch, poll the port synchronously (zero timeout) until empty. */
-  drain?: boolean;
-  /**
-   * While completions keep coming, poll once per event-loop turn instead of blocking again;
-   * block after this many empty polls in a row (0: never poll).
-   */
-  poll?: number;
-}
-
-const DEFAULTS: Required<HarvesterOptions> = { batch: 64, timeoutMs: WAKE_INTERVAL_MS, drain: false, poll: 2 };
-let options: Required<HarvesterOptions> = { ...DEFAULTS };
-
-/** Sets the harvester tuning for ports created from now on (benchmarks, tests). */
-export function configureHarvester(next: HarvesterOptions): void {
-  options = { ...DEFAULTS, ...next };
-}
+/** The harvester's tuning lives in win32-harvester-tuning.ts; re-exported for the benchmarks. */
+export { configureHarvester, type HarvesterOptions } from './win32-harvester-tuning.js';
 
 /** What a device gives the port: called with each harvested OVERLAPPED address, on the JS thread. */
 export interface CompletionSink {
@@ -94,7 +60,7 @@ let shared: CompletionPort | null = null;
 export class CompletionPort {
   /** The process's port, created (and its harvester started) when the first device needs it. */
   static acquire(): CompletionPort {
-    if (!shared) shared = new CompletionPort(kernel32(), options);
+    if (!shared) shared = new CompletionPort(kernel32(), harvesterOptions());
     return shared;
   }
 

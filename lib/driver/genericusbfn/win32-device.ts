@@ -49,16 +49,12 @@ import { CompletionPort, type CompletionSink } from './win32-completion.js';
 import { isInvalidHandle, kernel32, ntdll, type Kernel32, type Ntdll } from './win32-ffi.js';
 import { OverlappedPool } from './win32-overlapped.js';
 import { DeferredFailures, callSink } from './win32-sink-calls.js';
+import { ListenedSignals, type SignalCarrier } from './win32-signals.js';
 import { watchHandleRemoval, type CmNotification } from './win32-notification.js';
 
 const debug = createDebug('usbfn:win32');
 const ERROR_PATH_NOT_FOUND = 3;
 
-/**
- * Signals listened to at once before the idle ones are let go (sweepSignals): a caller passing a
- * fresh signal per request never makes the set, or the signals it holds, grow past this.
- */
-const LISTENED_SIGNALS_MAX = 64;
 const noop = (): void => {};
 
 /**
@@ -66,15 +62,13 @@ const noop = (): void => {};
  * kernel may still use its buffers. `input` and `output` are held until harvest so the memory the
  * kernel uses cannot be collected, and dropped then.
  */
-interface Pending {
-  live: boolean;
+interface Pending extends SignalCarrier {
   /** The promise's settle functions (ioctl), or the caller's sink's (ioctlTo: `direct`). */
   resolve: (bytes: number) => void;
   reject: (err: IoctlError) => void;
   direct: boolean;
   input: Uint8Array | null;
   output: Uint8Array | null;
-  signal: AbortSignal | null;
 }
 
 export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
@@ -102,15 +96,8 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
   private readonly pool = new OverlappedPool();
   /** By OVERLAPPED slot; a record is created with its slot and reused (see Pending). */
   private readonly pending: Pending[] = [];
-  /**
-   * The signals this device listens to, each with one listener however many of its requests are
-   * pending (a BulkPipe passes one signal for all its transfers): adding and removing a listener
-   * per request cost ~0.3 µs, a tenth of a transfer. Kept after their requests settle, so a
-   * signal's next request costs a Set lookup; idle ones are let go past LISTENED_SIGNALS_MAX, and
-   * all at close().
-   */
-  private readonly listened = new Set<AbortSignal>();
-  private readonly onAbort = (event: Event): void => this.cancelAll(event.target as AbortSignal);
+  /** The signals of pending requests, one listener each; an abort cancels what carries it. */
+  private readonly signals = new ListenedSignals(this.pending, (slot) => this.cancel(slot));
   /** The new Promise's settle functions, handed over by `capture` (one closure per device, not per request). */
   private nextResolve: (bytes: number) => void = noop;
   private nextReject: (err: IoctlError) => void = noop;
@@ -244,33 +231,7 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
     // the check below, never by a listener cancelling a request the kernel has not returned yet.
     request.signal = signal;
     if (signal.aborted) return this.cancel(slot);
-    if (!this.listened.has(signal)) this.listen(signal);
-  }
-
-  private listen(signal: AbortSignal): void {
-    if (this.listened.size >= LISTENED_SIGNALS_MAX) this.sweepSignals();
-    this.listened.add(signal);
-    signal.addEventListener('abort', this.onAbort, { once: true });
-  }
-
-  /** Lets go of every listened signal no pending request carries (all of them once closed). */
-  private sweepSignals(): void {
-    const inUse = new Set<AbortSignal>();
-    for (const request of this.pending) if (request.live && request.signal) inUse.add(request.signal);
-    for (const signal of this.listened) {
-      if (inUse.has(signal)) continue;
-      signal.removeEventListener('abort', this.onAbort);
-      this.listened.delete(signal);
-    }
-  }
-
-  /** A listened signal aborted: cancel each pending request it carries. */
-  private cancelAll(signal: AbortSignal): void {
-    this.listened.delete(signal); // its listener was `once`
-    for (let slot = 0; slot < this.pending.length; slot++) {
-      const request = this.pending[slot]!;
-      if (request.live && request.signal === signal) this.cancel(slot);
-    }
+    if (!this.signals.listened.has(signal)) this.signals.add(signal);
   }
 
   private cancel(slot: number): void {
@@ -316,7 +277,7 @@ export class Win32IoctlDevice implements IoctlDevice, CompletionSink {
     }
     this.closeHandle();
     this.pool.free();
-    this.sweepSignals(); // nothing is pending: every listener goes
+    this.signals.sweep(); // nothing is pending: every listener goes
     await unregistered;
     debug('closed %s', this.path);
     await this.port.release(this.key);
