@@ -5,7 +5,7 @@
 # in alternation so a load change on the shared host hits both (bench.rounds times).
 # Results in $OUT/bench: "bench ..." lines (the host's figure) each followed by a "cpu ..." line
 # (the gadget process's own CPU time over the timed part, and how busy the guest's CPUs were).
-# bench.gadgets=c-aio,usbfn,usbfn-lend,usbfn-swap,usbfn-raw,usbfn-iterate,usbfn-env,usbfn-hwm1,base,base-lend
+# bench.gadgets=c-aio,usbfn,usbfn-lend,usbfn-swap,usbfn-raw,usbfn-iterate,usbfn-env,usbfn-hwm1,base,base-lend,base-raw
 # and bench.dirs=out,in
 # pick what runs (see benchmarks/ffs-throughput.sh);
 # bench.prof=1 runs usbfn's node with --cpu-prof (bench.profinterval µs, default 5000), the
@@ -65,7 +65,7 @@ for round in $(seq "$ROUNDS"); do
     for gadget in $REFERENCE $(rotate $((round - 1)) $VARIANTS); do
       case $gadget in
         c-aio) bench_one c-aio $dir "$CACHE/bin/ffs-aio-gadget" $FFS $mode "$DEPTH" "$BYTES" /tmp/gadget.ready ;;
-        usbfn|usbfn-lend|usbfn-swap|usbfn-raw|usbfn-iterate|usbfn-env|usbfn-hwm1|base|base-lend)
+        usbfn|usbfn-lend|usbfn-swap|usbfn-raw|usbfn-iterate|usbfn-env|usbfn-hwm1|base|base-lend|base-raw)
           how=${gadget#usbfn-}; vars=; bundle=ffs-usbfn-gadget.mjs
           case $gadget in base*) bundle=ffs-usbfn-gadget-base.mjs; how=${gadget#base}; how=${how#-} ;; esac
           case $how in usbfn|'') how=copy ;; env) how=copy; vars=$NODE_ENV_VARS ;; esac

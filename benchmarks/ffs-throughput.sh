@@ -13,7 +13,7 @@
 #   BENCH_GADGETS=c-aio,usbfn,usbfn-lend,usbfn-swap,usbfn-raw,usbfn-iterate  BENCH_DIRS=out,in  BENCH_PROF=1 (node --cpu-prof)
 #   BENCH_READPATH=<transfers>: first runs benchmarks/ffs-read-path.ts in the guest (the read
 #   path's CPU per transfer on /dev/zero under TCG, next to its native figures)
-#   BENCH_BASE=<git revision>: gadgets base and base-lend are usbfn and usbfn-lend as of that
+#   BENCH_BASE=<git revision>: gadgets base, base-lend, base-raw are usbfn, usbfn-lend, usbfn-raw as of that
 #   revision (its lib/ and benchmarks/ bundled with today's node_modules): a change measured
 #   against what it changes, in the same boot
 #   BENCH_EXTRA="bench.profinterval=1000 bench.threads=1" (more kernel command-line parameters for

@@ -12,6 +12,28 @@ export const IOCB_CMD_PWRITE = 1;
 /** aio_flags bit: signal completion on the eventfd in aio_resfd. */
 export const IOCB_FLAG_RESFD = 1;
 
+/**
+ * struct aio_ring, the completion ring the kernel maps into the process for each AIO context
+ * (the aio_context_t is its address), as 32-bit words: id, nr (io_events it holds), head (next
+ * for the reader), tail (next for the kernel), magic, compat_features, incompat_features,
+ * header_length; then `nr` struct io_event. The kernel writes an event, then moves tail; the
+ * reader moves head. libaio and fio reap from it without io_getevents.
+ */
+export const AIO_RING_MAGIC = 0xa10a10a1;
+export const AIO_RING_HEADER_SIZE = 32;
+export const AIO_RING_WORD = Object.freeze({ nr: 1, head: 2, tail: 3, magic: 4, incompatFeatures: 6, headerLength: 7 });
+
+/**
+ * The number of io_events a ring header (its first 8 words) says the ring holds, or 0 when the
+ * header is not the layout above (another magic, incompatible features, another header size, no
+ * events): a reader must then use io_getevents.
+ */
+export function aioRingEvents(header: Uint32Array): number {
+  if (header.length < 8 || header[AIO_RING_WORD.magic] !== AIO_RING_MAGIC) return 0;
+  if (header[AIO_RING_WORD.incompatFeatures] !== 0 || header[AIO_RING_WORD.headerLength] !== AIO_RING_HEADER_SIZE) return 0;
+  return header[AIO_RING_WORD.nr]!;
+}
+
 /** Syscall numbers of the AIO calls, per Node's process.arch. */
 export interface AioSyscalls {
   io_setup: number;

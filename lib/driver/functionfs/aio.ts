@@ -1,8 +1,9 @@
 /**
  * AioQueue: Linux native AIO on the event loop, no thread blocked. Each read/write is one iocb
  * with IOCB_FLAG_RESFD on one eventfd; a koffi poll handle (uv_poll_t) on that eventfd wakes
- * the loop, which harvests every completion with a non-blocking io_getevents (an eventfd counts,
- * so one wake-up may stand for many completions). Several requests per fd stay in flight, as
+ * the loop, which harvests every completion from the context's completion ring, read in place
+ * (AioReaper: no io_getevents call unless the kernel's ring layout is not the known one; an
+ * eventfd counts, so one wake-up may stand for many completions). Several requests per fd stay in flight, as
  * FunctionFS endpoint files want for throughput.
  *
  * Per-request cost is what bounds throughput on a small or emulated CPU, so the hot path makes
@@ -26,9 +27,10 @@
  * request to complete, then frees the context.
  */
 import createDebug from 'debug';
-import { encodeIocb, ioEventData, ioEventRes, setIocbRequest, IOCB_CMD_PREAD, IOCB_CMD_PWRITE, IOCB_SIZE, IO_EVENT_SIZE } from '../../../native-defs/linux-aio.js';
+import { encodeIocb, setIocbRequest, IOCB_CMD_PREAD, IOCB_CMD_PWRITE, IOCB_SIZE, IO_EVENT_SIZE } from '../../../native-defs/linux-aio.js';
 import { ErrorCodes, UsbFnError, canceledError } from '../../errors.js';
 import type { TransferSink } from '../driver.js';
+import { AioReaper } from './aio-ring.js';
 import { PromiseSink, RESOLVED, Slot, refuseLater } from './aio-slot.js';
 import { BufferAddresses } from './buffer-addresses.js';
 import { Errno, errnoError } from './errors.js';
@@ -41,6 +43,8 @@ const TWO_32 = 2 ** 32;
 export interface AioQueueOptions {
   /** Requests in flight at most (io_setup's nr_events). Default 128. */
   depth?: number;
+  /** Harvest from the context's completion ring in place (AioRing) where the kernel's layout allows. Default true; false: io_getevents. */
+  completionRing?: boolean;
 }
 
 /** One AIO context + eventfd + poll handle; see the module comment. */
@@ -57,9 +61,8 @@ export class AioQueue {
   private readonly iocbs: DataView;
   private readonly iocbBase: number;
   private readonly pointers: Buffer; // the iocb * array io_submit takes
-  private readonly events: Buffer;
-  private readonly eventView: DataView;
-  private readonly zeroTimeout = Buffer.alloc(16); // struct timespec {0, 0}: never block
+  private readonly reaper: AioReaper;
+  private readonly takeEvent = (data: number, res: number): void => this.complete(data, res);
   private readonly counter = Buffer.alloc(8);
   private readonly cancelResult = Buffer.alloc(IO_EVENT_SIZE); // io_cancel's, never the harvest's events
   private readonly slots: Slot[];
@@ -96,8 +99,7 @@ export class AioQueue {
     this.iocbs = new DataView(iocbs.buffer, iocbs.byteOffset, iocbs.byteLength);
     this.iocbBase = Number(this.ffi.address(iocbs));
     this.pointers = Buffer.alloc(depth * 8);
-    this.events = Buffer.alloc(depth * IO_EVENT_SIZE);
-    this.eventView = new DataView(this.events.buffer, this.events.byteOffset, this.events.byteLength);
+    this.reaper = new AioReaper(this.ffi, this.ctx, ctxOut, depth, options.completionRing ?? true);
     this.slots = Array.from({ length: depth }, (_, i) => new Slot(i));
     for (let i = depth - 1; i >= 0; i--) this.free.push(i);
     this.poll = pollFd(this.eventFd, (status) => this.onWake(status));
@@ -234,25 +236,10 @@ export class AioQueue {
   private harvest(): void {
     this.harvesting = true;
     try {
-      this.takeEvents();
+      this.reaper.reap(this.takeEvent);
     } finally {
       this.harvesting = false;
       if (this.toSubmit.length > 0 && !this.flushQueued) this.flush();
-    }
-  }
-
-  private takeEvents(): void {
-    const max = this.slots.length;
-    for (;;) {
-      const n = this.ffi.ioGetEvents(this.ctx, 0, max, this.events, this.zeroTimeout);
-      if (n < 0) {
-        if (this.ffi.errno() === Errno.EINTR) continue;
-        debug('io_getevents failed: errno %d', this.ffi.errno());
-        return;
-      }
-      const count = Math.min(n, max);
-      for (let i = 0; i < count; i++) this.complete(ioEventData(this.eventView, i), ioEventRes(this.eventView, i));
-      if (n < max) return;
     }
   }
 
@@ -294,6 +281,7 @@ export class AioQueue {
     for (const slot of this.slots) if (slot.sink) this.cancel(slot, new UsbFnError(ErrorCodes.CLOSED, 'closed'));
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     this.poll.close();
+    this.reaper.unmap();
     this.ffi.ioDestroy(this.ctx);
     this.ffi.close(this.eventFd);
   }

@@ -26,6 +26,11 @@ export interface LinuxFfi {
   errno(): number;
   /** The address of a buffer's bytes, as the kernel takes it in an iocb. */
   address(buf: Uint8Array): bigint;
+  /**
+   * The `bytes` of memory at the address stored in `pointerAt` (8 bytes, as io_setup leaves an
+   * aio_context_t), without a copy: the AIO completion ring. Valid until that memory goes.
+   */
+  view(pointerAt: Uint8Array, bytes: number): ArrayBuffer;
 }
 
 /** EFD_NONBLOCK | EFD_CLOEXEC (same values as O_NONBLOCK | O_CLOEXEC on the supported targets). */
@@ -67,6 +72,7 @@ export function linuxFfi(): LinuxFfi {
     close: (fd) => n(close(fd)),
     errno: () => koffi.errno(),
     address: (buf) => koffi.address(buf),
+    view: (pointerAt, bytes) => koffi.view(koffi.decode(pointerAt, 'void *'), bytes),
   };
   return loaded;
 }
