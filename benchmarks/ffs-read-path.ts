@@ -2,7 +2,8 @@
  * The FunctionFS read path's own CPU cost, natively, without a VM: a fake FunctionFS mount whose
  * OUT endpoint file is /dev/zero (an AIO read of it completes at once, so what is measured is
  * usbfn's per-transfer work plus a kernel memset), a BulkPipe reading from it, beside the bare
- * AioQueue doing the same reads (the floor: koffi, syscalls, the event loop). Prints µs of CPU
+ * AioQueue doing the same reads (the floor: koffi, syscalls, the event loop; and again reaping
+ * with io_getevents instead of from the completion ring, AioQueue's completionRing: false). Prints µs of CPU
  * per transfer for each; their difference is what the stream layers cost per transfer, which is
  * what bounds throughput where the CPU is slow (benchmarks/ffs-throughput.sh: TCG).
  *
@@ -18,7 +19,7 @@ import { FunctionFsDriver } from '../lib/driver/functionfs/ffs-driver.js';
 import { AioQueue } from '../lib/driver/functionfs/aio.js';
 
 const [transfers = 4000, bytes = 262144, depth = 8] = process.argv.slice(2, 5).map(Number);
-const modes = (process.argv[6] ?? 'copy,lend,swap').split(',') as Array<'copy' | 'lend' | 'swap'>;
+const modes = (process.argv[5] ?? 'copy,lend,swap').split(',') as Array<'copy' | 'lend' | 'swap'>;
 
 /** ep0 a FIFO (this process plays the kernel: BIND, ENABLE), ep1 a file, ep2 /dev/zero. */
 async function fakeDevice(): Promise<{ device: UsbFnDevice; done(): Promise<void> }> {
@@ -51,8 +52,8 @@ async function cpuPerTransfer(n: number, run: () => Promise<void>): Promise<numb
   return (t.user + t.system) / n;
 }
 
-async function bareAio(n: number): Promise<void> {
-  const aio = new AioQueue({ depth });
+async function bareAio(n: number, completionRing = true): Promise<void> {
+  const aio = new AioQueue({ depth, completionRing });
   const fd = fs.openSync('/dev/zero', 'r');
   const buffers = Array.from({ length: depth }, () => Buffer.allocUnsafeSlow(bytes));
   let issued = 0;
@@ -88,13 +89,14 @@ async function pipeRead(device: UsbFnDevice, mode: 'copy' | 'lend' | 'swap', n: 
 }
 
 const { device, done } = await fakeDevice();
-const rows: Array<[string, number[]]> = [['bare AioQueue', []], ...modes.map((m): [string, number[]] => [`BulkPipe ${m}`, []])];
+const rows: Array<[string, number[]]> = [['bare AioQueue', []], ['  io_getevents', []], ...modes.map((m): [string, number[]] => [`BulkPipe ${m}`, []])];
 for (let round = 0; round < 5; round++) {
   rows[0]![1].push(await cpuPerTransfer(transfers, () => bareAio(transfers)));
-  for (const [i, mode] of modes.entries()) rows[i + 1]![1].push(await cpuPerTransfer(transfers, () => pipeRead(device, mode, transfers)));
+  rows[1]![1].push(await cpuPerTransfer(transfers, () => bareAio(transfers, false)));
+  for (const [i, mode] of modes.entries()) rows[i + 2]![1].push(await cpuPerTransfer(transfers, () => pipeRead(device, mode, transfers)));
 }
 await done();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const floor = median(rows[0]![1]);
 console.log(`${transfers} reads of ${bytes} B, ${depth} outstanding, /dev/zero; CPU µs per transfer (median of 5; runs)`);
-for (const [name, xs] of rows) console.log(`${name.padEnd(16)} ${median(xs).toFixed(1).padStart(7)}  (+${(median(xs) - floor).toFixed(1)} over bare)  ${xs.map((x) => x.toFixed(0)).join(' ')}`);
+for (const [name, xs] of rows) console.log(`${name.padEnd(16)} ${median(xs).toFixed(2).padStart(8)}  (${(median(xs) - floor).toFixed(2)} over bare)  ${xs.map((x) => x.toFixed(1)).join(" ")}`);

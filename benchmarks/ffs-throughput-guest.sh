@@ -28,7 +28,9 @@ THREADS=$(param bench.threads)
 # MALLOC_* tunables), against plain usbfn in the same boot
 NODE_ENV_VARS=$(param bench.nodeenv | tr , ' ')
 thread_ms() { for t in /proc/$1/task/*; do printf '%s:%s ' "$(tr ' ' _ < "$t/comm")" "$(awk '{ print ($14 + $15) * 10 }' "$t/stat")"; done; }
-bench_one() { # bench_one <label> <out|in> <gadget command...>
+# bench_one <label> <out|in> <gadget command...>; returns 1 when the kernel never returned from
+# the unbind after the run (a "stuck" line in the results; nothing after it can be trusted)
+bench_one() {
   label=$1; dir=$2; shift 2
   load_hcd high
   if start_gadget "$@" && bind; then
@@ -44,7 +46,12 @@ bench_one() { # bench_one <label> <out|in> <gadget command...>
     pid=$(cat /tmp/gadget.pid); kill -TERM "$pid"
     n=0; while kill -0 "$pid" 2>/dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
   fi
-  unbind; stop_gadget
+  if ! unbind; then
+    echo "stuck $label $dir: the kernel did not return from the UDC unbind after this run (see stuck.log)" | tee -a "$OUT/bench"
+    return 1
+  fi
+  stop_gadget
+  return 0
 }
 READPATH=$(param bench.readpath)
 if [ -n "$READPATH" ]; then
@@ -64,7 +71,7 @@ for round in $(seq "$ROUNDS"); do
     # shellcheck disable=SC2086
     for gadget in $REFERENCE $(rotate $((round - 1)) $VARIANTS); do
       case $gadget in
-        c-aio) bench_one c-aio $dir "$CACHE/bin/ffs-aio-gadget" $FFS $mode "$DEPTH" "$BYTES" /tmp/gadget.ready ;;
+        c-aio) bench_one c-aio $dir "$CACHE/bin/ffs-aio-gadget" $FFS $mode "$DEPTH" "$BYTES" /tmp/gadget.ready || break 3 ;;
         usbfn|usbfn-lend|usbfn-swap|usbfn-raw|usbfn-iterate|usbfn-env|usbfn-hwm1|base|base-lend|base-raw)
           how=${gadget#usbfn-}; vars=; bundle=ffs-usbfn-gadget.mjs
           case $gadget in base*) bundle=ffs-usbfn-gadget-base.mjs; how=${gadget#base}; how=${how#-} ;; esac
@@ -72,7 +79,7 @@ for round in $(seq "$ROUNDS"); do
           [ $dir = in ] && [ $how != copy ] && [ $how != hwm1 ] && [ $how != raw ] && continue  # the IN side does not differ
           [ $dir = out ] && [ $how = hwm1 ] && continue  # an IN-side variant
           # shellcheck disable=SC2086
-          bench_one "$gadget" $dir env $vars node $NODE_PROF "$CACHE/$bundle" $FFS /tmp/gadget.ready $mode "$DEPTH" "$BYTES" $how ;;
+          bench_one "$gadget" $dir env $vars node $NODE_PROF "$CACHE/$bundle" $FFS /tmp/gadget.ready $mode "$DEPTH" "$BYTES" $how || break 3 ;;
       esac
     done
   done

@@ -26,7 +26,7 @@ for (const [, label, dir, ms, mib] of lines.map((l) => l.match(/^cpu (\S+) (out|
   cpu.set(key, [...(cpu.get(key) ?? []), Number(ms) / Number(mib)]);
 }
 const cpuOf = (key) => (cpu.has(key) ? `, gadget CPU ${median(cpu.get(key)).toFixed(1)} ms/MiB` : '');
-for (const l of lines) if (/^(bench|cpu|readpath) /.test(l)) console.log(l);
+for (const l of lines) if (/^(bench|cpu|readpath|stuck) /.test(l)) console.log(l);
 const groups = new Map(); // "dir label" -> { mibs: [], ratios: [] }
 const lastC = new Map(); // dir -> the C run just before
 for (const r of runs) {
@@ -46,8 +46,15 @@ for (const g of groups.values()) {
 }
 
 if (floor !== null) {
-  let passed = 0, failed = 0;
+  let passed = 0, failed = 0, skipped = 0;
   for (const l of lines.filter((line) => / FAILED to start/.test(line))) (failed++, console.log(`FAIL ${l}`));
+  // The guest's kernel hung unbinding the UDC (seen after the C reference's run, never usbfn's):
+  // the runs after it cannot happen. After the C gadget that is the VM's fault, a skip with the
+  // reason; after a usbfn gadget it may be usbfn's, a failure.
+  for (const l of lines.filter((line) => /^stuck /.test(line))) {
+    if (/^stuck c-aio /.test(l)) (skipped++, console.log(`SKIP the remaining runs: ${l}`));
+    else (failed++, console.log(`FAIL ${l}`));
+  }
   for (const dir of new Set(runs.map((r) => r.dir))) {
     for (const g of [...groups.values()].filter((x) => x.dir === dir && x.label !== 'c-aio')) {
       const ratio = median(g.ratios);
@@ -55,7 +62,7 @@ if (floor !== null) {
       else (failed++, console.log(`FAIL ${dir} ${g.label}: paired ratio ${Math.round(100 * ratio)}% below the ${Math.round(100 * floor)}% floor`));
     }
   }
-  if (runs.length === 0) (failed++, console.log('FAIL no figures'));
-  console.log(`${passed} passed, ${failed} failed`);
+  if (runs.length === 0 && skipped === 0) (failed++, console.log('FAIL no figures'));
+  console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
   process.exitCode = failed > 0 ? 1 : 0;
 }

@@ -3,8 +3,10 @@
  * kernel writes each io_event into the ring it maps into the process and then moves `tail`; the
  * reader takes events from `head` up to `tail` and stores the new `head`, which is also how the
  * kernel learns the slots are free again. AioQueue harvests through it instead of calling
- * io_getevents: under emulation each koffi call into the kernel costs about what the streams'
- * whole per-transfer work does (benchmarks/ffs-throughput.sh, usbfn-raw beside usbfn-lend).
+ * io_getevents, one koffi call into the kernel less per wake-up: natively the bare queue reading
+ * 4 KiB from /dev/zero costs ~1.5 instead of ~2.0 µs of CPU a transfer (best runs,
+ * benchmarks/ffs-read-path.ts); in the TCG VM the difference is below the noise of
+ * benchmarks/ffs-throughput.sh (usbfn-raw against base-raw).
  *
  * Contract: map() returns null (the caller keeps io_getevents) unless the ring's header is the
  * layout native-defs/linux-aio.ts describes. drain() never blocks and reports each event once,
