@@ -3,15 +3,15 @@
  * with IOCB_FLAG_RESFD on one eventfd; a koffi poll handle (uv_poll_t) on that eventfd wakes
  * the loop, which harvests every completion from the context's completion ring, read in place
  * (AioReaper: no io_getevents call unless the kernel's ring layout is not the known one; an
- * eventfd counts, so one wake-up may stand for many completions). Several requests per fd stay in flight, as
- * FunctionFS endpoint files want for throughput.
+ * eventfd counts, so one wake-up may stand for many completions). Several requests per fd stay
+ * in flight, as FunctionFS endpoint files want for throughput.
  *
  * Per-request cost is what bounds throughput on a small or emulated CPU, so the hot path makes
  * as few native calls and allocations as it can: the iocbs live in one buffer laid out once;
  * requests made in one turn of the event loop reach the kernel in one io_submit (a microtask
  * after the first, or at the end of the harvest whose completions issued them), in request
- * order, so a fd's requests keep their order; a buffer's address is
- * asked from koffi once per ArrayBuffer; events are read in place; an AbortSignal gets one
+ * order, so a fd's requests keep their order; a buffer's address is asked from koffi once per
+ * ArrayBuffer; events are read in place; an AbortSignal gets one
  * listener per queue however many requests it covers (EventTarget listeners cost more than the
  * syscall under emulation: benchmarks/ffs-throughput.sh).
  *
