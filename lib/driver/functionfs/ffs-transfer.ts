@@ -9,6 +9,7 @@
  */
 import { IOCB_CMD_PREAD, IOCB_CMD_PWRITE } from '../../../native-defs/linux-aio.js';
 import type { TransferHandle, TransferInOptions, TransferSink, UsbFnDriver } from '../driver.js';
+import { PromiseTransfer } from '../promise-transfer.js';
 import type { AioQueue } from './aio.js';
 
 /** What the handle needs from its driver (FunctionFsDriver). */
@@ -26,23 +27,17 @@ export interface DirectTransferHost extends Pick<UsbFnDriver, 'transferIn' | 'tr
 /** One reusable transfer slot reporting to `sink` (see the module comment and TransferHandle). */
 export class FfsTransfer implements TransferHandle {
   private readonly opcode: number;
+  /** The transfers off the plain path: transferIn / transferOut. */
+  private readonly fallback: PromiseTransfer;
 
   constructor(private readonly host: DirectTransferHost, private readonly direction: 'in' | 'out', private readonly sink: TransferSink) {
     this.opcode = direction === 'in' ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
+    this.fallback = new PromiseTransfer(host, direction, sink);
   }
 
   submit(pipeId: number, buffer: Uint8Array, options?: TransferInOptions): void {
     const fd = this.host.directFd(this.direction, pipeId, buffer, options);
     if (fd >= 0) return this.host.aio.submitTo(fd, this.opcode, buffer, this.host.transferName(pipeId), options?.signal, this.sink);
-    let promise: Promise<number>;
-    try {
-      promise = this.direction === 'in' ? this.host.transferIn(pipeId, buffer, options) : this.host.transferOut(pipeId, buffer, options);
-    } catch (err) {
-      promise = Promise.reject(err);
-    }
-    promise.then(this.onDone, this.onFail);
+    this.fallback.submit(pipeId, buffer, options);
   }
-
-  private readonly onDone = (bytes: number): void => this.sink.transferred(bytes);
-  private readonly onFail = (err: unknown): void => this.sink.transferFailed(err);
 }
