@@ -17,6 +17,8 @@ import { once } from 'node:events';
 import { UsbFnDevice } from '../lib/index.js';
 import { FunctionFsDriver } from '../lib/driver/functionfs/ffs-driver.js';
 import { AioQueue } from '../lib/driver/functionfs/aio.js';
+import { IOCB_CMD_PREAD } from '../native-defs/linux-aio.js';
+import { reissueLoop } from './aio-reissue.js';
 
 const [transfers = 4000, bytes = 262144, depth = 8] = process.argv.slice(2, 5).map(Number);
 const modes = (process.argv[5] ?? 'copy,lend,swap').split(',') as Array<'copy' | 'lend' | 'swap'>;
@@ -55,22 +57,7 @@ async function cpuPerTransfer(n: number, run: () => Promise<void>): Promise<numb
 async function bareAio(n: number, completionRing = true): Promise<void> {
   const aio = new AioQueue({ depth, completionRing });
   const fd = fs.openSync('/dev/zero', 'r');
-  const buffers = Array.from({ length: depth }, () => Buffer.allocUnsafeSlow(bytes));
-  let issued = 0;
-  await new Promise<void>((resolve, reject) => {
-    let completed = 0;
-    const sinkFor = (buffer: Buffer) => {
-      const sink = {
-        transferred: () => {
-          if (++completed === n) return resolve();
-          if (issued < n) (issued++, aio.submitTo(fd, 0, buffer, 'read', undefined, sink));
-        },
-        transferFailed: reject,
-      };
-      return sink;
-    };
-    for (const b of buffers) (issued++, aio.submitTo(fd, 0, b, 'read', undefined, sinkFor(b)));
-  });
+  await reissueLoop(aio, fd, IOCB_CMD_PREAD, Array.from({ length: depth }, () => Buffer.allocUnsafeSlow(bytes)), n);
   await aio.close();
   fs.closeSync(fd);
 }

@@ -21,6 +21,7 @@ import fs from 'node:fs';
 import { once } from 'node:events';
 import { UsbFnDevice, type BulkPipe } from '../lib/index.js';
 import type { FunctionDescription } from '../lib/driver/function-description.js';
+import { reissueLoop } from './aio-reissue.js';
 
 /** The endpoints of the C reference (bulk IN 0x81, bulk OUT 0x01, vendor class). */
 const BENCH_FUNCTION: FunctionDescription = {
@@ -44,17 +45,8 @@ async function rawPeer(device: UsbFnDevice, mode: 'sink' | 'source', depth: numb
   const aio = new AioQueue({ depth });
   const fd = fs.openSync(`${mountPoint}/${mode === 'sink' ? 'ep2' : 'ep1'}`, 'r+');
   const opcode = mode === 'sink' ? IOCB_CMD_PREAD : IOCB_CMD_PWRITE;
-  let over: (why: unknown) => void = () => undefined;
-  const ended = new Promise((resolve) => (over = resolve));
-  for (let i = 0; i < depth; i++) {
-    const buffer = Buffer.alloc(size, 0x5a);
-    const slot = {
-      transferred: () => aio.submitTo(fd, opcode, buffer, 'raw transfer', undefined, slot),
-      transferFailed: over,
-    };
-    aio.submitTo(fd, opcode, buffer, 'raw transfer', undefined, slot);
-  }
-  return ended;
+  const buffers = Array.from({ length: depth }, () => Buffer.alloc(size, 0x5a));
+  return reissueLoop(aio, fd, opcode, buffers).catch(() => undefined); // the endpoint went: over
 }
 
 function sink(pipe: BulkPipe, kind: SinkKind): Promise<unknown> {
