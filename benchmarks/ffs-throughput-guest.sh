@@ -44,7 +44,7 @@ bench_one() {
   fi
   if [ -n "$NODE_PROF" ] && [ "$label" != c-aio ]; then  # let node write its profile
     pid=$(cat /tmp/gadget.pid); kill -TERM "$pid"
-    n=0; while kill -0 "$pid" 2>/dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+    wait_gone "$pid" 30
   fi
   if ! unbind; then
     echo "stuck $label $dir: the kernel did not return from the UDC unbind after this run (see stuck.log)" | tee -a "$OUT/bench"

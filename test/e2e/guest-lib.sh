@@ -53,6 +53,16 @@ start_gadget() {
   say "gadget ready: $1 ${2##*/}"
 }
 
+# wait_gone <pid> <seconds>: waits for process <pid> to exit; 1 if it is still there after <seconds>
+wait_gone() {
+  gone_by=$(($(now) + $2))
+  while kill -0 "$1" 2>/dev/null; do
+    [ "$(now)" -gt $gone_by ] && return 1
+    sleep 0.05
+  done
+  return 0
+}
+
 # Where processes $@ are stuck (each thread's state, wchan and kernel stack; the kernel's list of
 # blocked tasks), to the console and $OUT/stuck.log.
 stuck_report() {
@@ -71,12 +81,8 @@ stop_gadget() {
   # a wrapper (cli_serial) names the real gadget process in gadget.child
   for p in $(cat /tmp/gadget.child 2>/dev/null) "$pid"; do
     kill -9 "$p" 2>/dev/null
-    deadline=$(($(now) + 30))
-    while kill -0 "$p" 2>/dev/null; do
-      # a process that does not die in 30 s is stuck in the kernel: say where, then go on
-      [ "$(now)" -gt $deadline ] && { say "gadget $p still alive 30 s after SIGKILL"; stuck_report "$p"; break; }
-      sleep 0.05
-    done
+    # a process that does not die in 30 s is stuck in the kernel: say where, then go on
+    wait_gone "$p" 30 || { say "gadget $p still alive 30 s after SIGKILL"; stuck_report "$p"; }
   done
   rm -f /tmp/gadget.pid /tmp/gadget.child
 }
@@ -123,12 +129,10 @@ unbind() {
   [ -n "$(cat $G/UDC 2>/dev/null)" ] || return 0
   echo "" > $G/UDC &
   writer=$!
-  deadline=$(($(now) + 30))
-  while kill -0 $writer 2>/dev/null; do
-    [ "$(now)" -gt $deadline ] && { say "unbind still blocked after 30 s"; stuck_report $writer $(cat /tmp/gadget.pid 2>/dev/null); return 1; }
-    sleep 0.05
-  done
-  return 0
+  wait_gone $writer 30 && return 0
+  say "unbind still blocked after 30 s"
+  stuck_report $writer $(cat /tmp/gadget.pid 2>/dev/null)
+  return 1
 }
 
 case "${1:-}" in

@@ -63,9 +63,8 @@ run_examples() {
   udc=$(ls /sys/class/udc | head -1); deadline=$(($(now) + 60))
   until [ "$(cat /sys/class/udc/$udc/state)" = configured ] || [ "$(now)" -gt $deadline ]; do sleep 0.1; done
   timeout 240 "$HOST" high demo | sed -u "s/^\(ok\|FAIL\) /\1 [$label] /" | tee -a "$OUT/results"
-  child=$(cat /tmp/gadget.child); kill -TERM "$child"; deadline=$(($(now) + 30))
-  while kill -0 "$child" 2>/dev/null && [ "$(now)" -le $deadline ]; do sleep 0.1; done
-  if kill -0 "$child" 2>/dev/null || [ -d /sys/kernel/config/usb_gadget/usbfn ]; then
+  child=$(cat /tmp/gadget.child); kill -TERM "$child"
+  if ! wait_gone "$child" 30 || [ -d /sys/kernel/config/usb_gadget/usbfn ]; then
     echo "FAIL [$label] SIGTERM: the device closed and its gadget left configfs: still there" | tee -a "$OUT/results"
   else echo "ok [$label] SIGTERM: the device closed and its gadget left configfs" | tee -a "$OUT/results"; fi
   stop_gadget
